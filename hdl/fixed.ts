@@ -1,0 +1,93 @@
+/**
+ * Fixed-point layer: Q formats, rounding and saturation, written once against `Bits<T>` so a
+ * golden model (on `Value`) and the hardware (on `Expr`) call the very same functions.
+ *
+ * Q(m, f): m integer bits (including the sign bit when signed) and f fraction bits; the raw
+ * integer r denotes r * 2^-f. Q15.17 is the signed 32-bit format of the SwiftKV datapath.
+ */
+import type { HwType } from './types.ts';
+import { minValue, maxValue } from './types.ts';
+import type { Arith, Bits } from './arith.ts';
+
+export interface QFormat {
+  readonly intBits: number;
+  readonly fracBits: number;
+  readonly signed: boolean;
+}
+
+export function Q(intBits: number, fracBits: number, signed = true): QFormat {
+  if (!Number.isInteger(intBits) || !Number.isInteger(fracBits) || fracBits < 0 || intBits + fracBits < 1) {
+    throw new RangeError(`Q(${intBits}, ${fracBits}): need integers with fracBits >= 0 and a total width >= 1`);
+  }
+  if (signed && intBits < 1) throw new RangeError(`Q(${intBits}, ${fracBits}) signed needs at least the sign bit`);
+  return { intBits, fracBits, signed };
+}
+
+export function qType(f: QFormat): HwType {
+  return { width: f.intBits + f.fracBits, signed: f.signed };
+}
+
+export function qName(f: QFormat): string {
+  return `${f.signed ? '' : 'U'}Q${f.intBits}.${f.fracBits}`;
+}
+
+export type Rounding = 'trunc' | 'rne';
+
+/** Raw integer nearest to `x` in format f, rounding half to even; throws if out of range. */
+export function toFixed(x: number, f: QFormat): bigint {
+  if (!Number.isFinite(x)) throw new RangeError(`${x} is not a finite number`);
+  const scaled = x * 2 ** f.fracBits;
+  let r = Math.round(scaled);
+  if (Math.abs(scaled % 1) === 0.5 && r % 2 !== 0) r -= 1; // ties to even
+  const v = BigInt(r);
+  const t = qType(f);
+  if (v < minValue(t) || v > maxValue(t)) {
+    throw new RangeError(
+      `${x} is outside ${qName(f)}: accepted ${Number(minValue(t)) / 2 ** f.fracBits} .. ${Number(maxValue(t)) / 2 ** f.fracBits}`,
+    );
+  }
+  return v;
+}
+
+export function fromFixed(raw: bigint, fracBits: number): number {
+  return Number(raw) / 2 ** fracBits;
+}
+
+/**
+ * Drop the n low bits of x with the given rounding.
+ * - trunc: floor (arithmetic shift right); width w - n.
+ * - rne: round to nearest, ties to even; width w - n + 1 (rounding up can carry).
+ */
+export function roundShift<T extends Bits<T>>(A: Arith<T>, x: T, n: number, mode: Rounding): T {
+  if (n === 0) return x;
+  if (n >= x.width) throw new RangeError(`cannot drop ${n} bits of a ${x.width}-bit value`);
+  const floor = x.shr(n);
+  if (mode === 'trunc') return floor;
+  const guard = x.bit(n - 1);
+  const sticky = n >= 2 ? x.slice(n - 2, 0).orR() : A.lit(0, { width: 1, signed: false });
+  const lsb = x.bit(n);
+  const roundUp = guard.and(sticky.or(lsb));
+  const widened = floor.resize(floor.width + 1);
+  return widened.add(x.signed ? roundUp.zext(2).asSigned() : roundUp).trunc(floor.width + 1);
+}
+
+/** Clamp x into type t (same signedness as x) and narrow it to t's width. */
+export function saturate<T extends Bits<T>>(A: Arith<T>, x: T, t: HwType): T {
+  if (t.signed !== x.signed) throw new RangeError('saturate keeps signedness: cast first');
+  if (t.width >= x.width) return x.resize(t.width);
+  const hi = A.lit(maxValue(t), x);
+  const lo = A.lit(minValue(t), x);
+  const narrowed = x.trunc(t.width);
+  const tooHigh = x.gt(hi);
+  if (!x.signed) return A.mux(tooHigh, A.lit(maxValue(t), t), narrowed);
+  const tooLow = x.lt(lo);
+  return A.mux(tooHigh, A.lit(maxValue(t), t), A.mux(tooLow, A.lit(minValue(t), t), narrowed));
+}
+
+/**
+ * The named narrowing point of the datapath: drop `dropFrac` fraction bits with `mode`
+ * rounding, then saturate into `out`.
+ */
+export function narrow<T extends Bits<T>>(A: Arith<T>, x: T, dropFrac: number, out: HwType, mode: Rounding = 'rne'): T {
+  return saturate(A, roundShift(A, x, dropFrac, mode), out);
+}
