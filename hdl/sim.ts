@@ -374,7 +374,7 @@ function topoSort(procs: Process[]): Process[] {
     if (st === 2) return;
     if (st === 1) {
       const loop = stack.slice(stack.indexOf(p)).map((x) => x.describe);
-      throw new HdlError('COMBINATIONAL LOOP', `${[...loop, p.describe].join(' -> ')}`, p.target.loc);
+      throw new HdlError('COMBINATIONAL LOOP', `${[...loop, p.describe].join(' <- ')} (each is computed from the next)`, p.target.loc);
     }
     state.set(p, 1);
     stack.push(p);

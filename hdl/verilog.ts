@@ -121,6 +121,10 @@ export function literal(value: bigint, t: HwType): Piece {
   return { text: `-${w}'sd${-value}`, atomic: false };
 }
 
+function zeros(k: number): string {
+  return k === 1 ? "1'b0" : `${k}'d0`;
+}
+
 function paren(p: Piece): string {
   return p.atomic ? p.text : `(${p.text})`;
 }
@@ -323,13 +327,26 @@ class ModuleEmitter {
   private extend(e: Expr, width: number): Piece {
     if (width === e.width) return this.expr(e);
     if (e.node.kind === 'const') return literal(e.node.value, { width, signed: e.signed });
+    const n = e.node;
+    // Extending an extension is one extension (and needs no intermediate wire).
+    if (this.isInlineable(e) && (n.kind === 'sext' || n.kind === 'zext') && n.a.signed === e.signed) return this.extend(n.a, width);
+    // A signed view of a zero-extended value has a 0 on top: zero-extend the inner value.
+    if (this.isInlineable(e) && n.kind === 'cast' && e.signed && n.a.node.kind === 'zext' && this.isInlineable(n.a)) {
+      const inner = n.a.node.a;
+      return { text: `$signed({${zeros(width - inner.width)}, ${this.expr(inner).text}})`, atomic: true };
+    }
     const k = width - e.width;
-    if (!e.signed) return { text: `{${k}'d0, ${this.expr(e).text}}`, atomic: true };
+    if (!e.signed) return { text: `{${zeros(k)}, ${this.expr(e).text}}`, atomic: true };
     const name = this.atom(e);
     this.markRead(name);
     const sign = e.width === 1 ? name : `${name}[${e.width - 1}]`;
     const rep = k === 1 ? sign : `{${k}{${sign}}}`;
     return { text: `$signed({${rep}, ${name}})`, atomic: true };
+  }
+
+  /** True if e has no wire of its own and would be inlined at its single use. */
+  private isInlineable(e: Expr): boolean {
+    return !this.names.has(e) && e.nameHint === undefined && (this.uses.get(e) ?? 0) <= 1;
   }
 
   private inline(e: Expr): Piece {
@@ -385,7 +402,7 @@ class ModuleEmitter {
       case 'concat':
         return { text: `{${n.parts.map((p) => this.expr(p).text).join(', ')}}`, atomic: true };
       case 'zext':
-        return { text: `{${e.width - n.a.width}'d0, ${this.expr(n.a).text}}`, atomic: true };
+        return this.extend(n.a.signed ? n.a.asUnsigned() : n.a, e.width);
       case 'sext':
         return this.extend(n.a, e.width);
       case 'trunc':
