@@ -1,0 +1,49 @@
+# SwiftKV RTL generator. `make` sets everything up and runs the main job on the default design;
+# `make test` runs the whole suite. Both install what is missing (simulators via apt-get,
+# node packages via npm ci), so they work on a fresh machine.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+NPM_STAMP := node_modules/.npm-ci-stamp
+TOOLS := verilator iverilog yosys
+
+.PHONY: all deps tools test typecheck sim lint bench example clean
+
+all: deps
+	npx tsx scripts/example.ts
+
+deps: tools $(NPM_STAMP)
+
+# Install the simulators and Yosys when missing (Debian packages; needs root or sudo).
+tools:
+	@missing=""; \
+	for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" != 0 ] && SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing z3 >/dev/null \
+	    || { echo "could not install$$missing: install them with apt-get install -y$$missing"; exit 1; }; \
+	fi
+	@verilator --version; iverilog -V 2>/dev/null | head -1; yosys -V
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+typecheck: $(NPM_STAMP)
+	npx tsc -p tsconfig.json
+
+# The whole suite; ends with `tests: N passed, N failed`.
+test: deps
+	@mkdir -p .cache
+	@rm -f .cache/vitest-results.json
+	@status=0; npx tsc -p tsconfig.json || status=$$?; \
+	if [ $$status -ne 0 ]; then echo "typecheck failed"; echo "tests: 0 passed, 1 failed"; exit 1; fi; \
+	npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-results.json; \
+	node scripts/test-summary.mjs .cache/vitest-results.json $$?
+
+example: deps
+	npx tsx scripts/example.ts
+
+clean:
+	rm -rf out .cache

@@ -1,0 +1,152 @@
+/**
+ * Differential runs: one cycle-by-cycle stimulus applied to the TypeScript simulator and to
+ * the emitted Verilog under Verilator and Icarus, outputs compared bit for bit. A mismatch
+ * reports the seed, the cycle, the port, both values and a waveform of the failing run.
+ */
+import { mkdir, writeFile, mkdtemp, rm } from 'node:fs/promises';
+import * as path from 'node:path';
+import { tmpdir } from 'node:os';
+import { Module, Simulator, Value, emitDesign } from '../hdl/index.ts';
+import { renderVectorTestbench, vectorFields, type PortSpec } from '../testbenches/render.ts';
+import { buildSimulation, type SimulatorName, type SimBuild } from './simulator.ts';
+import { writeVectorFile, readVectorFile } from './vectors.ts';
+import { projectRoot } from './cache.ts';
+
+export interface DifferentialOptions {
+  /** Shown in every failure message together with the seed. */
+  label: string;
+  seed: number;
+  simulators?: SimulatorName[];
+  /** Name of the clock input (not part of the vectors); omitted for combinational designs. */
+  clock?: string;
+  /** Extra Verilator build arguments. */
+  verilatorArgs?: string[];
+  /** Verilator: randomise uninitialised state (+verilator+rand+reset+2) with this seed. */
+  randomResetSeed?: number;
+  /** How to reproduce, printed on failure. */
+  reproduce?: string;
+}
+
+export interface Mismatch {
+  simulator: SimulatorName;
+  cycle: number;
+  port: string;
+  expected: bigint;
+  actual: bigint;
+}
+
+export class DifferentialMismatch extends Error {
+  constructor(readonly mismatches: Mismatch[], readonly detail: string) {
+    super(detail);
+    this.name = 'DifferentialMismatch';
+  }
+}
+
+/** Expected outputs (raw bits per output port, per cycle) from the TypeScript simulator. */
+export function simulateInTs(m: Module, rows: readonly (readonly bigint[])[], inputNames: readonly string[], outputNames: readonly string[]): bigint[][] {
+  const sim = new Simulator(m);
+  const out: bigint[][] = [];
+  for (const row of rows) {
+    inputNames.forEach((name, i) => sim.set(name, Value.wrap(row[i]!, m.signals.find((s) => s.name === name && s.kind === 'input')!)));
+    out.push(outputNames.map((name) => sim.get(name).bits));
+    sim.tick();
+  }
+  return out;
+}
+
+function portSpecs(m: Module): PortSpec[] {
+  return m.portInfo().map((p) => ({ name: p.name, direction: p.direction, width: p.width, signed: p.signed }));
+}
+
+/** Emit, build (cached) and return a runner for the design on one simulator. */
+export async function buildDesignSim(m: Module, simulator: SimulatorName, opts: { clock?: string; verilatorArgs?: string[] } = {}): Promise<{
+  build: SimBuild;
+  inputs: string[];
+  outputs: string[];
+  dir: string;
+}> {
+  const design = emitDesign(m);
+  const tbName = `tb_${m.name}`;
+  const ports = portSpecs(m);
+  const tb = renderVectorTestbench({ tbName, dutModule: m.name, ports, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const dir = path.join(projectRoot(), '.cache', 'designs', m.name);
+  await mkdir(dir, { recursive: true });
+  const sources: string[] = [];
+  for (const mod of design.modules) {
+    const file = path.join(dir, mod.fileName);
+    await writeFile(file, mod.text);
+    sources.push(file);
+  }
+  const tbFile = path.join(dir, `${tbName}.v`);
+  await writeFile(tbFile, tb);
+  sources.push(tbFile);
+  const build = await buildSimulation({
+    simulator,
+    top: tbName,
+    sources,
+    ...(simulator === 'verilator' && opts.verilatorArgs ? { extraArgs: opts.verilatorArgs } : {}),
+  });
+  const fields = vectorFields({ tbName, dutModule: m.name, ports, ...(opts.clock ? { clock: opts.clock } : {}) });
+  return { build, inputs: fields.inputs.map((f) => f.name), outputs: fields.outputs.map((f) => f.name), dir };
+}
+
+/**
+ * Run `rows` (one array of raw input values per cycle, in the order of the module's non-clock
+ * inputs) through the TypeScript simulator and every requested HDL simulator; throws a
+ * DifferentialMismatch describing the first differences.
+ */
+export async function differential(m: Module, rows: readonly (readonly bigint[])[], opts: DifferentialOptions): Promise<{ cycles: number; comparisons: number }> {
+  const simulators = opts.simulators ?? ['verilator', 'icarus'];
+  const ports = portSpecs(m);
+  const fields = vectorFields({ tbName: 'tb', dutModule: m.name, ports, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const inputNames = fields.inputs.map((f) => f.name);
+  const outputNames = fields.outputs.map((f) => f.name);
+  const expected = simulateInTs(m, rows, inputNames, outputNames);
+  const work = await mkdtemp(path.join(tmpdir(), `diff-${m.name}-`));
+  let comparisons = 0;
+  try {
+    const inFile = path.join(work, 'in.hex');
+    await writeVectorFile(inFile, fields.inputs, rows);
+    for (const simulator of simulators) {
+      const { build } = await buildDesignSim(m, simulator, { ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.verilatorArgs ? { verilatorArgs: opts.verilatorArgs } : {}) });
+      const outFile = path.join(work, `out-${simulator}.hex`);
+      const run = await build.run({
+        plusargs: { in: inFile, out: outFile },
+        ...(opts.randomResetSeed !== undefined ? { randomReset: true, seed: opts.randomResetSeed } : {}),
+      });
+      if (run.exitCode !== 0) {
+        throw new Error(`${opts.label} (seed ${opts.seed}): ${simulator} exited ${run.exitCode}\n${run.command}\n${run.stdout}\n${run.stderr}`);
+      }
+      const actual = await readVectorFile(outFile, fields.outputs);
+      const mismatches: Mismatch[] = [];
+      if (actual.length !== expected.length) {
+        throw new Error(`${opts.label} (seed ${opts.seed}): ${simulator} wrote ${actual.length} output lines, expected ${expected.length}`);
+      }
+      for (let c = 0; c < expected.length; c++) {
+        for (let o = 0; o < outputNames.length; o++) {
+          comparisons++;
+          if (expected[c]![o] !== actual[c]![o]) {
+            mismatches.push({ simulator, cycle: c, port: outputNames[o]!, expected: expected[c]![o]!, actual: actual[c]![o]! });
+          }
+        }
+      }
+      if (mismatches.length > 0) {
+        const waves = path.join(projectRoot(), '.cache', 'failures', `${m.name}-${simulator}-seed${opts.seed}.vcd`);
+        await mkdir(path.dirname(waves), { recursive: true });
+        await build.run({ plusargs: { in: inFile, out: outFile + '.rerun' }, waves }).catch(() => undefined);
+        const lines = mismatches
+          .slice(0, 10)
+          .map((x) => `  cycle ${x.cycle} ${x.port}: TypeScript 0x${x.expected.toString(16)} vs ${x.simulator} 0x${x.actual.toString(16)}`);
+        throw new DifferentialMismatch(
+          mismatches,
+          `${opts.label} (seed ${opts.seed}): ${mismatches.length} mismatches on ${simulator}\n${lines.join('\n')}\n` +
+            `waveform: ${waves}\ndesign: ${path.join(projectRoot(), '.cache', 'designs', m.name)}` +
+            (opts.reproduce ? `\nreproduce: ${opts.reproduce}` : ''),
+        );
+      }
+    }
+    return { cycles: rows.length, comparisons };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
