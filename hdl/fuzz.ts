@@ -51,7 +51,11 @@ export class ExprFuzzer {
     switch (rng.int(0, 22)) {
       case 0: e = a.add(b()); break;
       case 1: e = a.sub(b()); break;
-      case 2: e = a.mul(b().trunc(Math.min(b().width, 20))); break;
+      case 2: {
+        const m = b();
+        e = a.mul(m.trunc(Math.min(m.width, 20)));
+        break;
+      }
       case 3: e = a.and(coerce(b(), a)); break;
       case 4: e = a.or(coerce(b(), a)); break;
       case 5: e = a.xor(coerce(b(), a)); break;

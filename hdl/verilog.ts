@@ -337,6 +337,13 @@ class ModuleEmitter {
     }
     const k = width - e.width;
     if (!e.signed) return { text: `{${zeros(k)}, ${this.expr(e).text}}`, atomic: true };
+    return this.signExtendBits(e, width);
+  }
+
+  /** The bits of e (whatever its signedness) sign-extended to `width`, as a signed value. */
+  private signExtendBits(e: Expr, width: number): Piece {
+    const k = width - e.width;
+    if (e.node.kind === 'const') return literal(BigInt.asIntN(e.width, BigInt.asUintN(e.width, e.node.value)), { width, signed: true });
     const name = this.atom(e);
     this.markRead(name);
     const sign = e.width === 1 ? name : `${name}[${e.width - 1}]`;
@@ -404,7 +411,7 @@ class ModuleEmitter {
       case 'zext':
         return this.extend(n.a.signed ? n.a.asUnsigned() : n.a, e.width);
       case 'sext':
-        return this.extend(n.a, e.width);
+        return n.a.signed ? this.extend(n.a, e.width) : this.signExtendBits(n.a, e.width);
       case 'trunc':
         return this.signedIf(e.signed, this.select(n.a, e.width - 1, 0));
       case 'cast': {
