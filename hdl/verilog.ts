@@ -389,6 +389,10 @@ class ModuleEmitter {
           const op = n.op === 'shlv' ? '<<' : n.a.signed ? '>>>' : '>>';
           return { text: `${paren(this.expr(n.a))} ${op} ${paren(this.expr(n.b))}`, atomic: false };
         }
+        // Unsigned comparisons against 0 are constant; Verilator flags them, so fold them.
+        const isZero = (x: Expr): boolean => x.node.kind === 'const' && x.node.value === 0n && !x.signed;
+        if ((n.op === 'ge' && isZero(n.b)) || (n.op === 'le' && isZero(n.a))) return literal(1n, e);
+        if ((n.op === 'lt' && isZero(n.b)) || (n.op === 'gt' && isZero(n.a))) return literal(0n, e);
         const w = n.op === 'add' || n.op === 'sub' || n.op === 'mul' ? e.width : Math.max(n.a.width, n.b.width);
         const a = this.extend(n.a, w);
         const b = this.extend(n.b, w);
@@ -473,10 +477,11 @@ class ModuleEmitter {
     return d.resetActive === 'high' ? r : `!${r}`;
   }
 
-  private sensitivity(d: ClockDomain): string {
+  /** Sensitivity list; memory ports have no reset, so they pass `withReset = false`. */
+  private sensitivity(d: ClockDomain, withReset = true): string {
     const clk = this.names.get(d.clock)!;
     this.markRead(clk);
-    if (d.reset && d.resetKind === 'async') {
+    if (withReset && d.reset && d.resetKind === 'async') {
       const r = this.names.get(d.reset)!;
       return `posedge ${clk} or ${d.resetActive === 'high' ? 'posedge' : 'negedge'} ${r}`;
     }
@@ -542,7 +547,7 @@ class ModuleEmitter {
     }
     for (const w of mem.writePorts) {
       this.bodyLines.push(
-        `  always @(${this.sensitivity(w.domain)}) begin${this.loc(w.loc)}`,
+        `  always @(${this.sensitivity(w.domain, false)}) begin${this.loc(w.loc)}`,
         `    if (${this.expr(w.enable).text}) ${name}[${this.expr(w.addr).text}] <= ${this.expr(w.data).text};`,
         `  end`,
       );
@@ -567,7 +572,7 @@ class ModuleEmitter {
         value = `(${hit}) ? ${this.expr(wp.data).text} : ${value}`;
       }
       const en = r.enable ? `if (${this.expr(r.enable).text}) ` : '';
-      this.bodyLines.push(`  always @(${this.sensitivity(r.domain!)}) begin${this.loc(r.loc)}`, `    ${en}${data} <= ${value};`, `  end`);
+      this.bodyLines.push(`  always @(${this.sensitivity(r.domain!, false)}) begin${this.loc(r.loc)}`, `    ${en}${data} <= ${value};`, `  end`);
     }
   }
 

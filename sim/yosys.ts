@@ -1,0 +1,112 @@
+/**
+ * Yosys: read-and-check of emitted Verilog (warnings are failures), and Xilinx UltraScale+
+ * synthesis (`synth_xilinx -family xcup`) with per-module resource counts and a latch check.
+ * Yosys gives counts (LUT, FF, DSP, BRAM, URAM) we can trust, not timing.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runTool, SimulatorFailedError } from './simulator.ts';
+
+export interface YosysCheck {
+  ok: boolean;
+  /** Warning lines (empty when ok). */
+  warnings: string[];
+  log: string;
+}
+
+function readCommands(files: readonly string[]): string {
+  return files.map((f) => `read_verilog -noautowire ${JSON.stringify(f)}`).join('; ');
+}
+
+async function runScript(script: string, what: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'yosys-'));
+  try {
+    const file = join(dir, 'run.ys');
+    await writeFile(file, script);
+    const r = await runTool('yosys', ['-q', '-l', join(dir, 'log.txt'), '-s', file], { tool: 'yosys', cwd: dir });
+    const { readFile } = await import('node:fs/promises');
+    const log = await readFile(join(dir, 'log.txt'), 'utf8').catch(() => r.all);
+    if (r.exitCode !== 0) throw new SimulatorFailedError(what, r.command, r.exitCode, r.all + '\n' + log);
+    return log;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function warningsOf(log: string): string[] {
+  return log.split('\n').filter((l) => /^Warning:|^ERROR:/.test(l.trim()));
+}
+
+/** Parse, elaborate and run `check -assert`: Yosys accepts the design with no warning. */
+export async function yosysCheck(files: readonly string[], top: string): Promise<YosysCheck> {
+  const log = await runScript(
+    `${readCommands(files)}\nhierarchy -check -top ${top}\nproc\ncheck -assert\n`,
+    'yosys check',
+  ).catch((e: unknown) => {
+    if (e instanceof SimulatorFailedError) return e.output;
+    throw e;
+  });
+  const warnings = warningsOf(log);
+  return { ok: warnings.length === 0 && !/ERROR/.test(log), warnings, log };
+}
+
+export interface Resources {
+  lut: number;
+  ff: number;
+  dsp: number;
+  bram: number;
+  uram: number;
+  /** LUTs used as distributed RAM (RAM32M16, RAM64M8, ...). */
+  lutram: number;
+  latches: number;
+  cells: Record<string, number>;
+}
+
+export interface SynthResult {
+  /** Per module (as Yosys names them), and `total` for the top with its hierarchy. */
+  modules: Record<string, Resources>;
+  total: Resources;
+  warnings: string[];
+  log: string;
+}
+
+function classify(cells: Record<string, number>): Resources {
+  let lut = 0, ff = 0, dsp = 0, bram = 0, uram = 0, lutram = 0, latches = 0;
+  for (const [cell, n] of Object.entries(cells)) {
+    if (/^LUT\d$/.test(cell) || cell === 'LUT6_2') lut += n;
+    else if (/^FD[RSCP]E?(_1)?$/.test(cell) || cell === 'FDRE' || cell === 'FDSE' || cell === 'FDCE' || cell === 'FDPE') ff += n;
+    else if (/^DSP48E[12]$/.test(cell)) dsp += n;
+    else if (/^RAMB(18|36)E[12]$/.test(cell)) bram += cell.startsWith('RAMB36') ? 1 : 0.5;
+    else if (cell === 'URAM288' || cell === 'URAM288_BASE') uram += n;
+    else if (/^RAM\d+[XM]/.test(cell)) lutram += n;
+    else if (/^(LD[CP]E?|\$_DLATCH|\$dlatch)/.test(cell)) latches += n;
+  }
+  return { lut, ff, dsp, bram, uram, lutram, latches, cells };
+}
+
+/** Parse the `stat` output: one cell table per module, then the design hierarchy total. */
+export function parseStat(log: string): { modules: Record<string, Resources>; total: Resources } {
+  const modules: Record<string, Resources> = {};
+  let total: Resources | undefined;
+  const sections = log.split(/\n=== /);
+  for (const sec of sections.slice(1)) {
+    const name = sec.slice(0, sec.indexOf(' ===')).trim();
+    const cells: Record<string, number> = {};
+    for (const m of sec.matchAll(/^\s{5}(\S+)\s+(\d+)\s*$/gm)) cells[m[1]!] = Number(m[2]);
+    if (name === 'design hierarchy') total = classify(cells);
+    else modules[name] = classify(cells);
+  }
+  const only = Object.values(modules);
+  return { modules, total: total ?? (only.length === 1 ? only[0]! : classify({})) };
+}
+
+/** `synth_xilinx -family xcup` of the design (hierarchy kept), with resource counts per module. */
+export async function synthXilinx(files: readonly string[], top: string, opts: { flatten?: boolean } = {}): Promise<SynthResult> {
+  const log = await runScript(
+    `${readCommands(files)}\nsynth_xilinx -family xcup -top ${top}${opts.flatten ? ' -flatten' : ''}\nstat\n`,
+    'yosys synth_xilinx',
+  );
+  const { modules, total } = parseStat(log.slice(log.lastIndexOf('Printing statistics')));
+  return { modules, total, warnings: warningsOf(log), log };
+}
