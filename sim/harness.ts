@@ -100,7 +100,16 @@ export async function buildDesignSim(m: Module, simulator: SimulatorName, opts: 
  * inputs) through the TypeScript simulator and every requested HDL simulator; throws a
  * DifferentialMismatch describing the first differences.
  */
-export async function differential(m: Module, rows: readonly (readonly bigint[])[], opts: DifferentialOptions): Promise<{ cycles: number; comparisons: number }> {
+export interface DifferentialResult {
+  cycles: number;
+  comparisons: number;
+  /** Output port names, in the order of the rows below. */
+  outputs: string[];
+  /** Raw output bits per cycle, from each HDL simulator (equal to the TypeScript ones). */
+  actual: Partial<Record<SimulatorName, bigint[][]>>;
+}
+
+export async function differential(m: Module, rows: readonly (readonly bigint[])[], opts: DifferentialOptions): Promise<DifferentialResult> {
   const simulators = opts.simulators ?? ['verilator', 'icarus'];
   const ports = portSpecs(m);
   const fields = vectorFields({ tbName: 'tb', dutModule: m.name, ports, ...(opts.clock ? { clock: opts.clock } : {}) });
@@ -109,6 +118,7 @@ export async function differential(m: Module, rows: readonly (readonly bigint[])
   const expected = simulateInTs(m, rows, inputNames, outputNames);
   const work = await mkdtemp(path.join(tmpdir(), `diff-${m.name}-`));
   let comparisons = 0;
+  const results: Partial<Record<SimulatorName, bigint[][]>> = {};
   try {
     const inFile = path.join(work, 'in.hex');
     await writeVectorFile(inFile, fields.inputs, rows);
@@ -124,6 +134,7 @@ export async function differential(m: Module, rows: readonly (readonly bigint[])
       }
       const ignoreBefore = opts.ignoreBefore ?? 0;
       const actual = await readVectorFile(outFile, fields.outputs, { allowUnknown: (cycle: number) => cycle < ignoreBefore });
+      results[simulator] = actual;
       const mismatches: Mismatch[] = [];
       if (actual.length !== expected.length) {
         throw new Error(`${opts.label} (seed ${opts.seed}): ${simulator} wrote ${actual.length} output lines, expected ${expected.length}`);
@@ -151,7 +162,7 @@ export async function differential(m: Module, rows: readonly (readonly bigint[])
         );
       }
     }
-    return { cycles: rows.length, comparisons };
+    return { cycles: rows.length, comparisons, outputs: outputNames, actual: results };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
