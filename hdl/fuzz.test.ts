@@ -30,7 +30,10 @@ async function lintAll(m: Module): Promise<void> {
       await writeFile(f, x.text);
       files.push(f);
     }
-    const v = await lintVerilog(files, m.name);
+    // Random trees contain comparisons Verilator proves constant after its own constant
+    // propagation (UNSIGNED); the emitter folds the direct cases, this lint allows the rest.
+    // Every other warning fails the test.
+    const v = await lintVerilog(files, m.name, { extraArgs: ['-Wno-UNSIGNED'] });
     expect(v.output, `verilator -Wall on ${m.name}`).toBe('');
     const i = await iverilogLint(files, m.name);
     expect(i.output, `iverilog -Wall on ${m.name}`).toBe('');

@@ -211,9 +211,11 @@ export function renderVectorTestbench(opts: VectorTbOptions): string {
         comment: p.name === opts.clock ? 'clock' : `input field ${dataPorts.indexOf(p)}: ${describe(p)}`,
       })),
     ),
+    // Output wires are declared unsigned: the vectors carry raw bits, and Verilator 5.006
+    // prints a signed output it has folded to a constant with 32-bit width under %h.
     outputDecls: declarations(
       'wire',
-      outputs.map((p, i) => ({ ...p, comment: `output field ${i}: ${describe(p)}` })),
+      outputs.map((p, i) => ({ ...p, signed: false, comment: `output field ${i}: ${describe(p)}` })),
     ),
     stagingDecls: declarations(
       'reg',
