@@ -1,0 +1,124 @@
+/**
+ * Drives a lane the way its environment does: valid/ready sources for q and KV that hold a
+ * beat until it is taken (AXI rule), a sink for o with a random tready, start/cfg_len control.
+ * Runs on the TypeScript simulator and records the input applied at every cycle, so the same
+ * cycle-exact stimulus can be replayed on Verilator and Icarus (sim/harness.ts).
+ */
+import { Simulator, Value, type Module } from '../../hdl/index.ts';
+import type { Rng } from '../../sim/rng.ts';
+import type { LaneConfig } from './lane.ts';
+
+export interface LaneJob {
+  /** Raw data-format values: q[d], k[L][d], v[L][d]. */
+  q: readonly bigint[];
+  k: readonly (readonly bigint[])[];
+  v: readonly (readonly bigint[])[];
+}
+
+export interface Backpressure {
+  rng: Rng;
+  /** Probability that an idle source offers its next beat in a cycle (1: always). */
+  validProb: number;
+  /** Probability that the o sink is ready in a cycle (1: always). */
+  readyProb: number;
+}
+
+export interface LaneRun {
+  o: bigint[];
+  /** Cycles from the cycle start is high to the cycle done is high. */
+  cycles: number;
+  error: boolean;
+  /** Input rows per cycle, in the order of the lane's non-clock inputs. */
+  rows: bigint[][];
+  inputNames: string[];
+}
+
+function packBeat(values: readonly bigint[], width: number): bigint {
+  let w = 0n;
+  for (let i = values.length - 1; i >= 0; i--) w = (w << BigInt(width)) | BigInt.asUintN(width, values[i]!);
+  return w;
+}
+
+/** Beats of a vector: B words of P elements. */
+export function beats(vec: readonly bigint[], P: number, width: number): bigint[] {
+  const out: bigint[] = [];
+  for (let j = 0; j < vec.length; j += P) out.push(packBeat(vec.slice(j, j + P), width));
+  return out;
+}
+
+export function runLaneTs(m: Module, c: LaneConfig, jobs: readonly LaneJob[], bp: Backpressure, maxCycles = 10_000_000): LaneRun[] {
+  const W = c.formats.params.dataFormat.intBits + c.formats.params.dataFormat.fracBits;
+  const sim = new Simulator(m);
+  const inputNames = m.portInfo().filter((p) => p.direction === 'input' && p.name !== 'clk').map((p) => p.name);
+  const results: LaneRun[] = [];
+  const rows: bigint[][] = [];
+  const values = new Map<string, bigint>(inputNames.map((n) => [n, 0n]));
+  const set = (n: string, v: bigint | number): void => void values.set(n, BigInt(v));
+  const step = (): void => {
+    for (const n of inputNames) sim.set(n, Value.wrap(values.get(n)!, m.signals.find((s) => s.name === n && s.kind === 'input')!));
+    rows.push(inputNames.map((n) => values.get(n)!));
+  };
+  // Reset for one cycle.
+  set('rst', 1);
+  step();
+  sim.tick();
+  set('rst', 0);
+  for (const job of jobs) {
+    rows.length = 0;
+    const L = job.k.length;
+    const qBeats = beats(job.q, c.P, W);
+    const kvBeats: { data: bigint; last: boolean }[] = [];
+    for (let t = 0; t < L; t++) {
+      const kb = beats(job.k[t]!, c.P, W);
+      const vb = beats(job.v[t]!, c.P, W);
+      kb.forEach((k, j) => kvBeats.push({ data: (vb[j]! << BigInt(c.P * W)) | k, last: j === kb.length - 1 }));
+    }
+    let qi = 0;
+    let kvi = 0;
+    let qOffered = false;
+    let kvOffered = false;
+    const o: bigint[] = [];
+    let cycles = 0;
+    let started = false;
+    for (;;) {
+      if (cycles > maxCycles) throw new Error(`lane did not finish within ${maxCycles} cycles (q beat ${qi}, kv beat ${kvi}, o beats ${o.length / c.P})`);
+      set('start', started ? 0 : 1);
+      set('cfg_len', L);
+      started = true;
+      if (!qOffered && qi < qBeats.length) qOffered = bp.rng.next() < bp.validProb;
+      if (!kvOffered && kvi < kvBeats.length) kvOffered = bp.rng.next() < bp.validProb;
+      set('q_tvalid', qOffered ? 1 : 0);
+      set('q_tdata', qOffered ? qBeats[qi]! : 0n);
+      set('q_tlast', qOffered && qi === qBeats.length - 1 ? 1 : 0);
+      set('kv_tvalid', kvOffered ? 1 : 0);
+      set('kv_tdata', kvOffered ? kvBeats[kvi]!.data : 0n);
+      set('kv_tlast', kvOffered && kvBeats[kvi]!.last ? 1 : 0);
+      const oReady = bp.rng.next() < bp.readyProb;
+      set('o_tready', oReady ? 1 : 0);
+      step();
+      const qFire = qOffered && sim.get('q_tready').isTrue();
+      const kvFire = kvOffered && sim.get('kv_tready').isTrue();
+      if (sim.get('o_tvalid').isTrue() && oReady) {
+        const word = sim.get('o_tdata').bits;
+        for (let i = 0; i < c.P; i++) o.push(BigInt.asIntN(W, word >> BigInt(i * W)));
+      }
+      const done = sim.get('done').isTrue();
+      const error = sim.get('status_error').isTrue();
+      sim.tick();
+      if (qFire) {
+        qi++;
+        qOffered = false;
+      }
+      if (kvFire) {
+        kvi++;
+        kvOffered = false;
+      }
+      if (done) {
+        results.push({ o, cycles, error, rows: rows.map((r) => [...r]), inputNames });
+        break;
+      }
+      cycles++;
+    }
+  }
+  return results;
+}
