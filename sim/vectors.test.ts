@@ -132,7 +132,7 @@ describe('parsing', () => {
       ['0 00\n', /line 1, cycle 0: expected 3 hex fields \(rst\[1\] a\[8\] w\[70\]\), found 2/],
       ['0 00 0 0\n', /expected 3 hex fields.*found 4/],
       ['0 0g 0\n', /line 1, cycle 0, field 'a'.*'0g' is not a hex number \(width 8, 2 hex digits\)/],
-      ['0 000 0\n', /field 'a'.*3 digits, more than the width 8, 2 hex digits/],
+      ['0 100 0\n', /field 'a'.*3 digits, more than the width 8, 2 hex digits/],
       ['2 00 0\n', /field 'rst'.*0x2 does not fit in 1 bits/],
       ['0 00 400000000000000000\n', /field 'w'.*does not fit in 70 bits/],
       ['0 00 0\n0 00 0 \n0 -1 0\n', /line 3, cycle 2, field 'a'/],
