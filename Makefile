@@ -45,5 +45,9 @@ test: deps
 example: deps
 	npx tsx scripts/example.ts
 
+# The lane regression (Verilator matrix, Icarus subset, random register init) and accuracy.
+sim: deps
+	npx tsx scripts/sim.ts
+
 clean:
 	rm -rf out .cache

@@ -88,6 +88,20 @@ export function laneConfig(input: LaneParamsInput): LaneConfig {
   return { formats, d, P, B, lenWidth: clog2(formats.params.maxContext + 1), vFifoDepth, eFifoDepth: 8 };
 }
 
+/**
+ * Cycles from the start pulse to done, with every stream ready (no backpressure):
+ *   latency = fill + L * B + drain
+ *   fill  = B + 2            q beats, then the last q' enters the ring
+ *   drain = 2B + K + 9       DOT/MAX/EXP pipeline (7), the last token's B ACC beats,
+ *                            K + 2 divider cycles (K = recipSteps), B output beats
+ * A stall anywhere in the per-token loop would add cycles: the regression checks equality.
+ */
+export function laneCycles(c: LaneConfig, L: number): { fill: number; perToken: number; drain: number; total: number } {
+  const fill = c.B + 2;
+  const drain = 2 * c.B + c.formats.recipSteps + 9;
+  return { fill, perToken: c.B, drain, total: fill + L * c.B + drain };
+}
+
 export function laneName(c: LaneConfig): string {
   const p = c.formats.params;
   return `swiftkv_lane_d${c.d}_p${c.P}_${p.rescale === 'shift' ? 'sh' : 'mul'}_c${p.maxContext}`;

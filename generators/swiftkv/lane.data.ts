@@ -1,0 +1,86 @@
+/**
+ * Test data for the lane regression, in the data format (raw integers), from a seeded PRNG:
+ * normal data, outlier channels, tied scores, a running max that moves on the first, middle or
+ * last token, and values at the edges of the format.
+ */
+import type { Rng } from '../../sim/rng.ts';
+import type { LaneJob } from './lane.driver.ts';
+
+export type DataKind = 'normal' | 'outliers' | 'ties' | 'max-first' | 'max-middle' | 'max-last' | 'edges';
+export const dataKinds: readonly DataKind[] = ['normal', 'outliers', 'ties', 'max-first', 'max-middle', 'max-last', 'edges'];
+
+export interface DataFormatInfo {
+  /** Fraction bits of the data format (17 for Q15.17). */
+  frac: number;
+  /** Total width (32). */
+  width: number;
+}
+
+function gaussian(rng: Rng): number {
+  const u1 = Math.max(rng.next(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * rng.next());
+}
+
+function toRaw(x: number, f: DataFormatInfo): bigint {
+  const max = 2n ** BigInt(f.width - 1) - 1n;
+  const min = -(2n ** BigInt(f.width - 1));
+  let r = BigInt(Math.round(x * 2 ** f.frac));
+  if (r > max) r = max;
+  if (r < min) r = min;
+  return r;
+}
+
+/** One query job of `kind` with context length L and head dimension d. */
+export function makeJob(kind: DataKind, d: number, L: number, rng: Rng, f: DataFormatInfo): LaneJob {
+  const vec = (scale = 1): number[] => Array.from({ length: d }, () => gaussian(rng) * scale);
+  const q = vec();
+  let k = Array.from({ length: L }, () => vec());
+  let v = Array.from({ length: L }, () => vec());
+  const boost = (t: number): void => {
+    // k_t along q: its score is the largest so far.
+    const norm = Math.sqrt(q.reduce((s2, x) => s2 + x * x, 0)) || 1;
+    k[t] = q.map((x) => (x / norm) * 6 + gaussian(rng) * 0.1);
+  };
+  switch (kind) {
+    case 'normal':
+      break;
+    case 'outliers': {
+      // A few channels 40x larger in q and k (as in LLM activations), and in v.
+      const channels = [0, Math.floor(d / 3), d - 1];
+      for (const c of channels) {
+        q[c]! *= 40;
+        k = k.map((row) => row.map((x, i) => (i === c ? x * 40 : x)));
+        v = v.map((row) => row.map((x, i) => (i === c ? x * 40 : x)));
+      }
+      break;
+    }
+    case 'ties': {
+      // Every other token repeats the previous key: equal scores, ties in the running max.
+      for (let t = 1; t < L; t += 2) k[t] = [...k[t - 1]!];
+      break;
+    }
+    case 'max-first':
+      boost(0);
+      break;
+    case 'max-middle':
+      boost(Math.floor(L / 2));
+      break;
+    case 'max-last':
+      boost(L - 1);
+      break;
+    case 'edges': {
+      // Values at the limits of the format: +-max and tiny magnitudes.
+      const top = 2 ** (f.width - 1 - f.frac);
+      const edge = (): number => rng.pick([top, -top, top * 0.999, -top * 0.999, 2 ** -f.frac, -(2 ** -f.frac), 0]);
+      for (let i = 0; i < d; i += 3) q[i] = edge();
+      k = k.map((row) => row.map((x, i) => (i % 4 === 0 ? edge() : x)));
+      v = v.map((row) => row.map((x, i) => (i % 2 === 0 ? edge() : x)));
+      break;
+    }
+  }
+  return {
+    q: q.map((x) => toRaw(x, f)),
+    k: k.map((row) => row.map((x) => toRaw(x, f))),
+    v: v.map((row) => row.map((x) => toRaw(x, f))),
+  };
+}
