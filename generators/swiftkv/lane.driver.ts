@@ -13,6 +13,8 @@ export interface LaneJob {
   q: readonly bigint[];
   k: readonly (readonly bigint[])[];
   v: readonly (readonly bigint[])[];
+  /** Override of kv_tlast per beat (tests of the tlast check); default: last beat of each token. */
+  kvLast?: readonly boolean[];
 }
 
 export interface Backpressure {
@@ -71,7 +73,7 @@ export function runLaneTs(m: Module, c: LaneConfig, jobs: readonly LaneJob[], bp
     for (let t = 0; t < L; t++) {
       const kb = beats(job.k[t]!, c.P, W);
       const vb = beats(job.v[t]!, c.P, W);
-      kb.forEach((k, j) => kvBeats.push({ data: (vb[j]! << BigInt(c.P * W)) | k, last: j === kb.length - 1 }));
+      kb.forEach((k, j) => kvBeats.push({ data: (vb[j]! << BigInt(c.P * W)) | k, last: job.kvLast?.[kvBeats.length] ?? j === kb.length - 1 }));
     }
     let qi = 0;
     let kvi = 0;

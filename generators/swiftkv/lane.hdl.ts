@@ -88,7 +88,10 @@ export function jobsText(c: LaneConfig, jobs: readonly LaneJob[]): string {
     for (let t = 0; t < L; t++) {
       const kb = beats(job.k[t]!, c.P, W);
       const vb = beats(job.v[t]!, c.P, W);
-      kb.forEach((k, j) => lines.push(`${j === kb.length - 1 ? 1 : 0} ${hex((vb[j]! << BigInt(c.P * W)) | k, 2 * c.P * W)}`));
+      kb.forEach((k, j) => {
+        const last = job.kvLast?.[t * kb.length + j] ?? j === kb.length - 1;
+        lines.push(`${last ? 1 : 0} ${hex((vb[j]! << BigInt(c.P * W)) | k, 2 * c.P * W)}`);
+      });
     }
   }
   return lines.join('\n') + '\n';
