@@ -4,7 +4,7 @@
  * mix signedness insert an explicit widening of the unsigned operand, so by the time the
  * emitter runs no node relies on Verilog's implicit width or sign rules.
  */
-import { type HwType, typeName, fits, bitsFor, sameType } from './types.ts';
+import { type HwType, typeName, fits, bitsFor, sameType, MAX_WIDTH } from './types.ts';
 import { type BinaryOp, type UnaryOp, binaryResult, unaryResult, RuleError, signedView } from './rules.ts';
 import { type SourceLoc, captureLocation } from './source.ts';
 import { HdlError } from './errors.ts';
@@ -108,7 +108,7 @@ export class Expr implements HwType {
 
   /** Constant shift left: appends n zero bits (width + n). */
   shl(n: number): Expr {
-    checkInt('shift amount', n, 0, 4096);
+    checkInt('shift amount', n, 0, MAX_WIDTH);
     if (n === 0) return this;
     return new Expr({ width: this.width + n, signed: this.signed }, { kind: 'shl', a: this, amount: n });
   }
@@ -133,7 +133,7 @@ export class Expr implements HwType {
 
   /** Zero-extend to `width` (>= current); unsigned result. */
   zext(width: number): Expr {
-    checkInt('zext width', width, this.width, 4096);
+    checkInt('zext width', width, this.width, MAX_WIDTH);
     if (width === this.width && !this.signed) return this;
     const ext = width === this.width ? this : new Expr({ width, signed: false }, { kind: 'zext', a: this });
     return ext.signed ? ext.asUnsigned() : ext;
@@ -141,7 +141,7 @@ export class Expr implements HwType {
 
   /** Sign-extend to `width` (>= current); signed result. */
   sext(width: number): Expr {
-    checkInt('sext width', width, this.width, 4096);
+    checkInt('sext width', width, this.width, MAX_WIDTH);
     if (width === this.width) return this.asSigned();
     return new Expr({ width, signed: true }, { kind: 'sext', a: this });
   }

@@ -4,8 +4,8 @@ export interface HwType {
   readonly signed: boolean;
 }
 
-/** Widths above this are almost certainly a generator bug (and slow the BigInt simulator). */
-export const MAX_WIDTH = 4096;
+/** Widths above this are almost certainly a generator bug (packed buses of wide arrays reach 8K). */
+export const MAX_WIDTH = 1 << 16;
 
 function checkWidth(width: number): number {
   if (!Number.isInteger(width) || width < 1 || width > MAX_WIDTH) {

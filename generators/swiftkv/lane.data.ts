@@ -30,8 +30,15 @@ function toRaw(x: number, f: DataFormatInfo): bigint {
   return r;
 }
 
+export interface OutlierScales {
+  /** Factor on the outlier channels of q and k (default 40: the scores saturate the softmax). */
+  qk: number;
+  /** Factor on the outlier channels of v (default 40). */
+  v: number;
+}
+
 /** One query job of `kind` with context length L and head dimension d. */
-export function makeJob(kind: DataKind, d: number, L: number, rng: Rng, f: DataFormatInfo): LaneJob {
+export function makeJob(kind: DataKind, d: number, L: number, rng: Rng, f: DataFormatInfo, outliers: OutlierScales = { qk: 40, v: 40 }): LaneJob {
   const vec = (scale = 1): number[] => Array.from({ length: d }, () => gaussian(rng) * scale);
   const q = vec();
   let k = Array.from({ length: L }, () => vec());
@@ -45,12 +52,12 @@ export function makeJob(kind: DataKind, d: number, L: number, rng: Rng, f: DataF
     case 'normal':
       break;
     case 'outliers': {
-      // A few channels 40x larger in q and k (as in LLM activations), and in v.
+      // A few channels much larger in q, k and v (as in LLM activations).
       const channels = [0, Math.floor(d / 3), d - 1];
       for (const c of channels) {
-        q[c]! *= 40;
-        k = k.map((row) => row.map((x, i) => (i === c ? x * 40 : x)));
-        v = v.map((row) => row.map((x, i) => (i === c ? x * 40 : x)));
+        q[c]! *= outliers.qk;
+        k = k.map((row) => row.map((x, i) => (i === c ? x * outliers.qk : x)));
+        v = v.map((row) => row.map((x, i) => (i === c ? x * outliers.v : x)));
       }
       break;
     }
