@@ -485,7 +485,8 @@ export function buildLane(input: LaneParamsInput): Module {
   const outBeats = m.reg('out_beats', u(clog2(B + 1)), { domain: cd, reset: 0 });
   const oValidReg = m.reg('o_valid_q', u(1), { domain: cd, reset: 0 });
   const oLastReg = m.reg('o_last_q', u(1), { domain: cd, reset: 0 });
-  const oDataReg = m.reg('o_data_q', u(P * W), { domain: cd, reset: null });
+  // Reset, so o_tdata is defined (0) before the first beat rather than x.
+  const oDataReg = m.reg('o_data_q', u(P * W), { domain: cd, reset: 0 });
   const outLoad = m.wire('out_load', inPhase(OUT).and(outBeats.ne(B)).and(oValidReg.not().or(oReady)));
   const rValue = m.wire('r_value', qType(f.recip));
   const an = m.instance('u_acc', buildAccNorm(c), {
