@@ -7,7 +7,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.npm-ci-stamp
 TOOLS := verilator iverilog yosys
 
-.PHONY: all deps tools test typecheck sim lint bench example clean
+.PHONY: all deps tools test typecheck sim lint bench example clean gen
 
 all: deps
 	npx tsx scripts/example.ts
@@ -44,6 +44,14 @@ test: deps
 
 example: deps
 	npx tsx scripts/example.ts
+
+# Verilator -Wall, Icarus -Wall and Yosys (check + synthesis, no latch) over a sweep of designs.
+lint: deps
+	npx tsx scripts/lint.ts
+
+# Speed and size figures: generation time of the default design, simulator throughput.
+bench: deps
+	npx tsx scripts/bench.ts
 
 # The lane regression (Verilator matrix, Icarus subset, random register init) and accuracy.
 sim: deps

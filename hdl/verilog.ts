@@ -589,7 +589,11 @@ class ModuleEmitter {
         const e = inst.inputs.get(p.name)!;
         this.consumer = `${inst.name}_${p.name}`;
         let piece = this.expr(e);
-        if (!piece.atomic || piece.text.length > 40) piece = this.ref(this.materialize(e.nameHint ? e : e.named(`${inst.name}_${p.name}`)));
+        // Compound connections get a wire named after the port. So do $signed()/$unsigned()
+        // casts: Yosys 0.23 asserts on a cast in a port connection.
+        if (!piece.atomic || piece.text.length > 40 || piece.text.startsWith('$')) {
+          piece = this.ref(this.materialize(e.nameHint ? e : e.named(`${inst.name}_${p.name}`)));
+        }
         conns.push(`.${p.name}(${piece.text})`);
       } else {
         const s = inst.outputs.get(p.name)!;

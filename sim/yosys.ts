@@ -66,6 +66,8 @@ export interface Resources {
 export interface SynthResult {
   /** Per module (as Yosys names them), and `total` for the top with its hierarchy. */
   modules: Record<string, Resources>;
+  /** Longest topological path per module in cells (`ltp -noff` after synthesis, Xilinx flip-flops excluded). */
+  depth: Record<string, number>;
   total: Resources;
   warnings: string[];
   log: string;
@@ -104,9 +106,12 @@ export function parseStat(log: string): { modules: Record<string, Resources>; to
 /** `synth_xilinx -family xcup` of the design (hierarchy kept), with resource counts per module. */
 export async function synthXilinx(files: readonly string[], top: string, opts: { flatten?: boolean } = {}): Promise<SynthResult> {
   const log = await runScript(
-    `${readCommands(files)}\nsynth_xilinx -family xcup -top ${top}${opts.flatten ? ' -flatten' : ''}\nstat\n`,
+    `${readCommands(files)}\nsynth_xilinx -family xcup -top ${top}${opts.flatten ? ' -flatten' : ''}\nstat\nltp -noff * t:FD* %d\n`,
     'yosys synth_xilinx',
   );
-  const { modules, total } = parseStat(log.slice(log.lastIndexOf('Printing statistics')));
-  return { modules, total, warnings: warningsOf(log), log };
+  const statLog = log.slice(log.lastIndexOf('Printing statistics'), log.lastIndexOf('Executing LTP'));
+  const { modules, total } = parseStat(statLog);
+  const depth: Record<string, number> = {};
+  for (const mm of log.matchAll(/Longest topological path in (\S+) \(length=(\d+)\)/g)) depth[mm[1]!.replace(/^\\/, '')] = Number(mm[2]);
+  return { modules, total, depth, warnings: warningsOf(log), log };
 }

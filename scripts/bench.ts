@@ -1,0 +1,55 @@
+/**
+ * `make bench`: speed figures, measured here and printed (never asserted by unit tests).
+ *   - generation of the default design (npm run gen -- --heads 8 --pe 16, without Yosys):
+ *     elaboration + checks + emission + writing out/, goal < 3 s
+ *   - TypeScript simulator speed on a lane (cycles per second)
+ *   - Verilator speed on the default lane (cycles per second, L = 4096)
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { buildLane, laneConfig } from '../generators/swiftkv/lane.ts';
+import { runLaneTs } from '../generators/swiftkv/lane.driver.ts';
+import { runLaneHdl } from '../generators/swiftkv/lane.hdl.ts';
+import { makeJob } from '../generators/swiftkv/lane.data.ts';
+import { makeRng } from '../sim/rng.ts';
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const out = await mkdtemp(join(tmpdir(), 'bench-'));
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      const r = await execa('npx', ['tsx', 'scripts/gen.ts', '--heads', '8', '--pe', '16', '--no-synth', '--out', out], { reject: false });
+      times.push(performance.now() - t0);
+      if (r.exitCode !== 0) throw new Error(r.stderr);
+      if (i === 0) console.log(r.stdout.trim());
+    }
+    console.log(`gen default design (process start to files written, 5 runs): median ${(median(times) / 1000).toFixed(2)} s, min ${(Math.min(...times) / 1000).toFixed(2)} s (goal < 3 s)`);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+  const fmt = { frac: 17, width: 32 };
+  const rng = makeRng(1);
+  const p = { headDim: 64, pe: 16 };
+  const job = makeJob('normal', 64, 64, rng, fmt);
+  const t1 = performance.now();
+  const [r] = runLaneTs(buildLane(p), laneConfig(p), [job], { rng, validProb: 1, readyProb: 1 });
+  const s1 = (performance.now() - t1) / 1000;
+  console.log(`TypeScript simulator, lane d=64 P=16: ${r!.cycles} cycles in ${s1.toFixed(2)} s = ${(r!.cycles / s1).toFixed(0)} cycles/s`);
+  const big = { headDim: 128, pe: 16 };
+  const bigJob = makeJob('normal', 128, 4096, rng, fmt);
+  await runLaneHdl(big, [makeJob('normal', 128, 1, rng, fmt)], { simulator: 'verilator', seed: 1, vprob: 100, rprob: 100 });
+  const t2 = performance.now();
+  const [h] = await runLaneHdl(big, [bigJob], { simulator: 'verilator', seed: 1, vprob: 100, rprob: 100 });
+  const s2 = (performance.now() - t2) / 1000;
+  console.log(`Verilator, lane d=128 P=16, L=4096: ${h!.cycles} cycles in ${s2.toFixed(2)} s including file IO = ${(h!.cycles / s2).toFixed(0)} cycles/s`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

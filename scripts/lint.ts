@@ -1,0 +1,82 @@
+/**
+ * `make lint`: generate a sweep of configurations and check every module: verilator
+ * --lint-only -Wall, iverilog -g2005 -Wall, Yosys read/check, and Yosys synth_xilinx with no
+ * latch. Fails (exit 1) on any warning or latch, naming the configuration and module.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { emitDesign, type Module } from '../hdl/index.ts';
+import { buildMha } from '../generators/swiftkv/mha.ts';
+import { buildPe } from '../generators/swiftkv/pe.ts';
+import { buildMac, defaultMacParams } from '../generators/example/mac.ts';
+import { lintVerilog } from '../sim/verilator.ts';
+import { iverilogLint } from '../sim/icarus.ts';
+import { yosysCheck, synthXilinx } from '../sim/yosys.ts';
+
+interface Config {
+  label: string;
+  build: () => Module;
+  synth: boolean;
+}
+
+const configs: Config[] = [
+  { label: 'example mac', build: () => buildMac(defaultMacParams), synth: true },
+  { label: 'pe (gemv)', build: () => buildPe({ gemv: true }), synth: true },
+  { label: 'pe (attention only)', build: () => buildPe({ gemv: false }), synth: true },
+  { label: 'mha h1 pe1 d16 multiply', build: () => buildMha({ lane: { headDim: 16, pe: 1 }, heads: 1, maxHeads: 4 }).module, synth: true },
+  { label: 'mha h3 pe4 d16 shift', build: () => buildMha({ lane: { headDim: 16, pe: 4, rescale: 'shift' }, heads: 3, maxHeads: 8 }).module, synth: true },
+  { label: 'mha h2 pe16 d64 multiply', build: () => buildMha({ lane: { headDim: 64, pe: 16, maxContext: 4096 }, heads: 2, maxHeads: 8 }).module, synth: true },
+  { label: 'mha h8 pe16 d128 multiply (default; lint only)', build: () => buildMha({ lane: { headDim: 128, pe: 16 }, heads: 8, maxHeads: 32 }).module, synth: false },
+  { label: 'mha h4 pe128 d128 shift (lint only)', build: () => buildMha({ lane: { headDim: 128, pe: 128, rescale: 'shift' }, heads: 4, maxHeads: 32 }).module, synth: false },
+];
+
+async function main(): Promise<void> {
+  let failures = 0;
+  for (const c of configs) {
+    const t0 = performance.now();
+    const design = emitDesign(c.build());
+    const dir = await mkdtemp(join(tmpdir(), 'lint-'));
+    try {
+      const files: string[] = [];
+      for (const m of design.modules) {
+        const f = join(dir, m.fileName);
+        await writeFile(f, m.text);
+        files.push(f);
+      }
+      const problems: string[] = [];
+      for (const m of design.modules) {
+        // Each module on its own (its children's files included), so every module is checked as a top.
+        const v = await lintVerilog(files, m.name);
+        if (!v.ok) problems.push(`verilator -Wall, ${m.name}:\n${v.output}`);
+      }
+      const i = await iverilogLint(files, design.top);
+      if (!i.ok) problems.push(`iverilog -Wall:\n${i.output}`);
+      const y = await yosysCheck(files, design.top);
+      if (!y.ok) problems.push(`yosys check:\n${y.warnings.join('\n')}`);
+      let synthNote = 'synthesis skipped';
+      if (c.synth) {
+        const r = await synthXilinx(files, design.top);
+        if (r.total.latches > 0) problems.push(`yosys synth_xilinx: ${r.total.latches} latch(es)`);
+        if (r.warnings.length > 0) problems.push(`yosys synth_xilinx warnings:\n${r.warnings.join('\n')}`);
+        synthNote = `${r.total.lut} LUT, ${r.total.ff} FF, ${r.total.dsp} DSP, ${r.total.latches} latches`;
+      }
+      const secs = ((performance.now() - t0) / 1000).toFixed(1);
+      if (problems.length > 0) {
+        failures++;
+        console.log(`FAIL ${c.label} (${design.modules.length} modules, ${secs} s)\n  ${problems.join('\n  ')}`);
+      } else {
+        console.log(`ok   ${c.label}: ${design.modules.length} modules clean; ${synthNote} (${secs} s)`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  console.log(`lint: ${configs.length - failures} configurations clean, ${failures} failed`);
+  if (failures > 0) process.exitCode = 1;
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(2);
+});
