@@ -11,6 +11,8 @@ export interface LaneTbOptions {
   PW: number;
   /** Width of cfg_len. */
   LW: number;
+  /** The lane has the PE override ports of GEMV support (tied off here). */
+  gemv: boolean;
 }
 
 const template = Handlebars.compile(readFileSync(new URL('./lane_tb.v.hbs', import.meta.url), 'utf8'), { noEscape: true, strict: true });

@@ -63,7 +63,7 @@ export function buildLaneSim(params: LaneParamsInput, simulator: SimulatorName):
       const W = c.formats.params.dataFormat.intBits + c.formats.params.dataFormat.fracBits;
       const tbName = `tb_${name}`;
       const tb = path.join(dir, `${tbName}.v`);
-      await writeFile(tb, renderLaneTestbench({ tbName, dut: name, B: c.B, PW: c.P * W, LW: c.lenWidth }));
+      await writeFile(tb, renderLaneTestbench({ tbName, dut: name, B: c.B, PW: c.P * W, LW: c.lenWidth, gemv: W === 32 }));
       sources.push(tb);
       const build = await buildSimulation({ simulator, top: tbName, sources });
       return { config: c, name, build, dir };

@@ -51,6 +51,7 @@ import {
   recipFinish,
 } from './golden.ts';
 import { buildFifo } from '../common/fifo.ts';
+import { buildPe } from './pe.ts';
 
 /** Split a packed word into n elements of type t (element 0 in the low bits). */
 export function unpack(word: Expr, n: number, t: HwType): Expr[] {
@@ -404,13 +405,38 @@ export function buildLane(input: LaneParamsInput): Module {
   const headElems = unpack(ring[0]!, P, dataT);
   const c0 = scaleLiteral(A, f);
   const loading = m.wire('loading', inPhase(LOAD));
-  const products: Signal[] = [];
+  // The DOT multipliers are processing elements (pe.ts): in attention they compute q * c
+  // (LOAD) and q' * k (RUN); with pe_override high (GEMV jobs of the MHA top, lane idle) they
+  // take their operands and mode from the pe_* ports instead.
+  const products: Expr[] = [];
+  const gemv = W === 32;
+  const peOverride = gemv ? m.input('pe_override', u(1), 'GEMV: the PEs take the pe_* operands (lane must be idle)') : undefined;
+  const peMode = gemv ? m.input('pe_mode', u(2), 'GEMV: PE mode (1 INT8, 2 INT4; 0 plain multiply)') : undefined;
+  const peA = gemv ? unpack(m.input('pe_a', u(P * W), 'GEMV: operand a of each PE'), P, dataT) : [];
+  const peB = gemv ? unpack(m.input('pe_b', u(P * W), 'GEMV: operand b of each PE'), P, dataT) : [];
+  const pe = gemv ? buildPe({ gemv: true }) : undefined;
+  const gemvProducts: Expr[] = [];
   for (let i = 0; i < P; i++) {
     const a = mux(loading, qElems[i]!, headElems[i]!);
     const b = mux(loading, c0.resize(W), kElems[i]!);
-    const p = m.reg(`prod_${i}`, qType(f.product), { domain: cd, reset: null });
-    p.set(a.mul(b));
-    products.push(p);
+    if (pe && peOverride && peMode) {
+      const inst = m.instance(`u_pe${i}`, pe, {
+        clk: cd.clock,
+        a: mux(peOverride, peA[i]!, a),
+        b: mux(peOverride, peB[i]!, b),
+        mode: mux(peOverride, peMode, lit(0, u(2))),
+      });
+      products.push(inst.out('p'));
+      gemvProducts.push(inst.out('g'));
+    } else {
+      const p = m.reg(`prod_${i}`, qType(f.product), { domain: cd, reset: null });
+      p.set(a.mul(b));
+      products.push(p);
+    }
+  }
+  if (gemv) {
+    m.output('pe_p', u(P * 64), 'GEMV: registered PE products').set(pack(products));
+    m.output('pe_g', u(P * 48), 'GEMV: PE packed-mode products {g2, g1, g0} per PE').set(pack(gemvProducts));
   }
   const qValid1 = m.reg('q_valid_p', u(1), { domain: cd, reset: 0 });
   const kvValid1 = m.reg('kv_valid_p', u(1), { domain: cd, reset: 0 });

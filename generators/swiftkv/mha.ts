@@ -8,7 +8,7 @@
  * pulses when the last round finishes; `status_error` is sticky (a lane's error, or nHeads
  * outside 1..maxHeads).
  */
-import { Module, u, clog2, type Expr } from '../../hdl/index.ts';
+import { Module, u, lit, clog2, type Expr } from '../../hdl/index.ts';
 import { buildLane, laneConfig, laneName, type LaneConfig } from './lane.ts';
 import type { LaneParamsInput } from './numerics.ts';
 
@@ -64,6 +64,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
   const headsOk = m.wire('heads_ok', cfgHeads.ne(0).and(cfgHeads.le(p.maxHeads)));
 
   const lane = buildLane(p.lane);
+  const gemvPorts = lane.signals.some((x) => x.name === 'pe_override');
   const finished: Expr[] = [];
   const laneErrors: Expr[] = [];
   for (let i = 0; i < H; i++) {
@@ -83,6 +84,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
       kv_tdata: m.input(`kv${i}_tdata`, u(2 * c.P * W)),
       kv_tlast: m.input(`kv${i}_tlast`, u(1)),
       o_tready: m.input(`o${i}_tready`, u(1)),
+      ...(gemvPorts ? { pe_override: lit(0, u(1)), pe_mode: lit(0, u(2)), pe_a: lit(0, u(c.P * W)), pe_b: lit(0, u(c.P * W)) } : {}),
     });
     m.output(`q${i}_tready`, u(1)).set(inst.out('q_tready'));
     m.output(`kv${i}_tready`, u(1)).set(inst.out('kv_tready'));
