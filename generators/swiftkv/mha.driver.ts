@@ -7,6 +7,7 @@ import { Simulator, Value, type Module } from '../../hdl/index.ts';
 import type { Backpressure, LaneJob } from './lane.driver.ts';
 import { beats } from './lane.driver.ts';
 import type { LaneConfig } from './lane.ts';
+import type { GemvJob } from './gemv.ts';
 
 export interface MhaJob {
   /** One job per head (all with the same L). */
@@ -14,13 +15,72 @@ export interface MhaJob {
 }
 
 export interface MhaRun {
-  /** o per head. */
+  /** o per head (attention jobs). */
   o: bigint[][];
+  /** y per row (GEMV jobs). */
+  y: bigint[];
   cycles: number;
   error: boolean;
 }
 
-export function runMhaTs(m: Module, c: LaneConfig, H: number, jobs: readonly MhaJob[], bp: Backpressure, maxCycles = 2_000_000): { runs: MhaRun[]; rows: bigint[][]; inputNames: string[] } {
+export interface GemvJobSpec {
+  gemv: GemvJob;
+}
+
+/** The x, w and s beats of a GEMV job for an array of H lanes of P PEs. */
+export function gemvBeats(job: GemvJob, H: number, P: number, group: number): { x: bigint[]; w: bigint[]; s: bigint[] } {
+  const M = job.w.length;
+  const N = job.x.length;
+  const k = job.int4 ? 3 : 2;
+  const wb = job.int4 ? 4 : 8;
+  const R = k * P * H;
+  const blocks = Math.ceil(M / R);
+  const x: bigint[] = [];
+  for (let j = 0; j < N; j += 4) {
+    let word = 0n;
+    for (let e = 3; e >= 0; e--) word = (word << 8n) | BigInt.asUintN(8, BigInt(job.x[j + e]!));
+    x.push(word);
+  }
+  const w: bigint[] = [];
+  const sc: bigint[] = [];
+  for (let b = 0; b < blocks; b++) {
+    for (let j = 0; j < N; j++) {
+      let word = 0n;
+      for (let pe = H * P - 1; pe >= 0; pe--) {
+        let packed = 0n;
+        for (let f = k - 1; f >= 0; f--) {
+          const r = b * R + pe * k + f;
+          packed = (packed << BigInt(wb)) | BigInt.asUintN(wb, BigInt(r < M ? job.w[r]![j]! : 0));
+        }
+        word = (word << 32n) | packed;
+      }
+      w.push(word);
+      if ((j + 1) % group === 0) {
+        const g = (j + 1) / group - 1;
+        let sword = 0n;
+        for (let pe = H * P - 1; pe >= 0; pe--) {
+          for (let f = 2; f >= 0; f--) {
+            const r = b * R + pe * k + f;
+            const v = f < k && r < M ? job.scale[r]![g]! : 0;
+            sword = (sword << 16n) | BigInt.asUintN(16, BigInt(v));
+          }
+        }
+        sc.push(sword);
+      }
+    }
+  }
+  return { x, w, s: sc };
+}
+
+export function runMhaTs(
+  m: Module,
+  c: LaneConfig,
+  H: number,
+  jobs: readonly (MhaJob | GemvJobSpec)[],
+  bp: Backpressure,
+  maxCycles = 2_000_000,
+  group = 32,
+): { runs: MhaRun[]; rows: bigint[][]; inputNames: string[] } {
   const W = c.formats.data.intBits + c.formats.data.fracBits;
   const sim = new Simulator(m);
   const inputs = m.portInfo().filter((p) => p.direction === 'input' && p.name !== 'clk');
@@ -38,6 +98,10 @@ export function runMhaTs(m: Module, c: LaneConfig, H: number, jobs: readonly Mha
   set('rst', 0);
   const runs: MhaRun[] = [];
   for (const job of jobs) {
+    if ('gemv' in job) {
+      runs.push(runGemvJob(job.gemv));
+      continue;
+    }
     const n = job.heads.length;
     const L = job.heads[0]!.k.length;
     const o: bigint[][] = job.heads.map(() => []);
@@ -68,6 +132,7 @@ export function runMhaTs(m: Module, c: LaneConfig, H: number, jobs: readonly Mha
         });
       }
       set('start', started ? 0 : 1);
+      set('cfg_mode', 0);
       set('cfg_len', L);
       set('cfg_heads', n);
       started = true;
@@ -110,11 +175,49 @@ export function runMhaTs(m: Module, c: LaneConfig, H: number, jobs: readonly Mha
         }
       });
       if (done) {
-        runs.push({ o, cycles, error });
+        runs.push({ o, y: [], cycles, error });
         break;
       }
       cycles++;
     }
   }
   return { runs, rows, inputNames };
+
+  function runGemvJob(job: GemvJob): MhaRun {
+    const beatsOf = gemvBeats(job, H, c.P, group);
+    const src = { x: { list: beatsOf.x, i: 0, off: false }, w: { list: beatsOf.w, i: 0, off: false }, s: { list: beatsOf.s, i: 0, off: false } };
+    const y: bigint[] = [];
+    let cycles = 0;
+    let started = false;
+    for (;;) {
+      if (cycles > maxCycles) throw new Error(`GEMV job did not finish within ${maxCycles} cycles (y rows ${y.length})`);
+      set('start', started ? 0 : 1);
+      set('cfg_mode', 1);
+      set('cfg_int4', job.int4 ? 1 : 0);
+      set('cfg_rows', job.w.length);
+      set('cfg_cols', job.x.length);
+      started = true;
+      for (const [name, st] of Object.entries(src)) {
+        if (!st.off && st.i < st.list.length) st.off = bp.rng.next() < bp.validProb;
+        set(`${name}_tvalid`, st.off ? 1 : 0);
+        set(`${name}_tdata`, st.off ? st.list[st.i]! : 0n);
+      }
+      const ready = bp.rng.next() < bp.readyProb;
+      set('y_tready', ready ? 1 : 0);
+      step();
+      const fired = Object.fromEntries(Object.entries(src).map(([name, st]) => [name, st.off && sim.get(`${name}_tready`).isTrue()]));
+      if (sim.get('y_tvalid').isTrue() && ready) y.push(sim.get('y_tdata').toBigInt());
+      const done = sim.get('done').isTrue();
+      const error = sim.get('status_error').isTrue();
+      sim.tick();
+      for (const [name, st] of Object.entries(src)) {
+        if (fired[name]) {
+          st.i++;
+          st.off = false;
+        }
+      }
+      if (done) return { o: [], y, cycles, error };
+      cycles++;
+    }
+  }
 }

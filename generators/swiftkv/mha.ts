@@ -8,7 +8,8 @@
  * pulses when the last round finishes; `status_error` is sticky (a lane's error, or nHeads
  * outside 1..maxHeads).
  */
-import { Module, u, lit, clog2, type Expr } from '../../hdl/index.ts';
+import { Module, u, s, lit, mux, clog2, type Expr, type Signal } from '../../hdl/index.ts';
+import { buildGemvLane } from './gemv.ts';
 import { buildLane, laneConfig, laneName, type LaneConfig } from './lane.ts';
 import type { LaneParamsInput } from './numerics.ts';
 
@@ -18,7 +19,11 @@ export interface MhaParams {
   heads: number;
   /** Largest nHeads accepted at run time. */
   maxHeads: number;
+  /** GEMV mode (needs 32-bit data, whose PEs pack narrow products): group size and largest N. */
+  gemv?: { group: number; maxCols: number };
 }
+
+export const GEMV_DEFAULTS = { group: 32, maxCols: 4096 };
 
 export function mhaName(p: MhaParams): string {
   const c = laneConfig(p.lane);
@@ -40,7 +45,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
     `SwiftKV-MHA, attention mode: ${H} lane(s) of P = ${c.P} (d = ${c.d}); nHeads heads in ceil(nHeads/${H}) rounds.`,
     'In round r (output `round`), lane i serves head r*H + i. Per lane: q<i>, kv<i>, o<i> streams as in the lane.',
   ].join('\n');
-  m.generator = { name: 'generators/swiftkv/mha.ts buildMha', params: { heads: H, maxHeads: p.maxHeads, lane: laneName(c) } };
+  m.generator = { name: 'generators/swiftkv/mha.ts buildMha', params: { heads: H, maxHeads: p.maxHeads, lane: laneName(c), gemv: p.gemv ?? GEMV_DEFAULTS } };
   const cd = m.clockDomain();
   const lenT = u(c.lenWidth);
   const hw = clog2(p.maxHeads + 1);
@@ -60,11 +65,38 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
   const kick = m.reg('kick', u(1), { domain: cd, reset: 0 });
   const error = m.reg('error', u(1), { domain: cd, reset: 0 });
   const done = m.reg('done_q', u(1), { domain: cd, reset: 0 });
-  const startFire = m.wire('start_fire', start.and(active.not()));
+  const cfgMode = m.input('cfg_mode', u(1), '0: attention job, 1: GEMV job');
+  const gActive = m.reg('gemv_active', u(1), { domain: cd, reset: 0 });
+  const idle = m.wire('idle', active.not().and(gActive.not()));
+  const startFire = m.wire('start_fire', start.and(idle).and(cfgMode.not()));
   const headsOk = m.wire('heads_ok', cfgHeads.ne(0).and(cfgHeads.le(p.maxHeads)));
 
   const lane = buildLane(p.lane);
   const gemvPorts = lane.signals.some((x) => x.name === 'pe_override');
+  const gp = p.gemv ?? GEMV_DEFAULTS;
+  if (!gemvPorts) throw new RangeError('GEMV needs the 32-bit data format (the PEs are 32x32 multipliers)');
+  if (!Number.isInteger(gp.group) || gp.group < 4 || gp.group > 65536 || gp.group % 4 !== 0) {
+    throw new RangeError(`gemv group = ${gp.group} is out of range: accepted multiples of 4 in 4..65536`);
+  }
+  if (!Number.isInteger(gp.maxCols) || gp.maxCols < gp.group || gp.maxCols > 65535 || gp.maxCols % gp.group !== 0) {
+    throw new RangeError(`gemv maxCols = ${gp.maxCols} is out of range: accepted multiples of the group (${gp.group}) up to 65535`);
+  }
+  const gemvLane = buildGemvLane({ P: c.P, group: gp.group });
+  // GEMV control signals shared by every lane (driven below).
+  const gInt4 = m.reg('gemv_int4', u(1), { domain: cd, reset: 0 });
+  const gMac = m.wire('gemv_mac', u(1));
+  const gFirstCol = m.wire('gemv_first_col', u(1));
+  const gX = m.wire('gemv_x', s(8));
+  const gScale = m.wire('gemv_scale', u(1));
+  const gField = m.reg('gemv_field', u(2), { domain: cd, reset: 0 });
+  const gClear = m.reg('gemv_clear', u(1), { domain: cd, reset: 0 });
+  const pw = Math.max(1, clog2(c.P));
+  const outLane = m.reg('out_lane', u(Math.max(1, clog2(H))), { domain: cd, reset: 0 });
+  const outPe = m.reg('out_pe', u(pw), { domain: cd, reset: 0 });
+  const outField = m.reg('out_field', u(2), { domain: cd, reset: 0 });
+  const wData = m.input('w_tdata', u(H * c.P * 32), 'GEMV weights of one column: PE (lane i, pe p) at bits (i*P+p)*32, rows packed in it');
+  const sData = m.input('s_tdata', u(H * c.P * 3 * 16), 'GEMV scales of one group: row field f of PE (i, p) at ((i*P+p)*3+f)*16');
+  const laneYs: Expr[] = [];
   const finished: Expr[] = [];
   const laneErrors: Expr[] = [];
   for (let i = 0; i < H; i++) {
@@ -84,8 +116,32 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
       kv_tdata: m.input(`kv${i}_tdata`, u(2 * c.P * W)),
       kv_tlast: m.input(`kv${i}_tlast`, u(1)),
       o_tready: m.input(`o${i}_tready`, u(1)),
-      ...(gemvPorts ? { pe_override: lit(0, u(1)), pe_mode: lit(0, u(2)), pe_a: lit(0, u(c.P * W)), pe_b: lit(0, u(c.P * W)) } : {}),
+      pe_override: gActive,
+      pe_mode: m.wire(`lane${i}_pe_mode`, u(2)),
+      pe_a: m.wire(`lane${i}_pe_a`, u(c.P * 32)),
+      pe_b: m.wire(`lane${i}_pe_b`, u(c.P * 32)),
     });
+    const gl = m.instance(`u_gemv${i}`, gemvLane, {
+      clk: cd.clock,
+      rst: cd.reset!,
+      int4: gInt4,
+      mac: gMac,
+      first_col: gFirstCol,
+      w: wData.slice((i + 1) * c.P * 32 - 1, i * c.P * 32),
+      x: gX,
+      scale: gScale,
+      field: gField,
+      scales: sData.slice((i + 1) * c.P * 48 - 1, i * c.P * 48),
+      clear: gClear,
+      out_pe: outPe,
+      out_field: outField,
+      pe_p: inst.out('pe_p'),
+      pe_g: inst.out('pe_g'),
+    });
+    (m.signals.find((x) => x.name === `lane${i}_pe_mode`) as Signal).set(gl.out('pe_mode'));
+    (m.signals.find((x) => x.name === `lane${i}_pe_a`) as Signal).set(gl.out('pe_a'));
+    (m.signals.find((x) => x.name === `lane${i}_pe_b`) as Signal).set(gl.out('pe_b'));
+    laneYs.push(gl.out('y'));
     m.output(`q${i}_tready`, u(1)).set(inst.out('q_tready'));
     m.output(`kv${i}_tready`, u(1)).set(inst.out('kv_tready'));
     m.output(`o${i}_tvalid`, u(1)).set(inst.out('o_tvalid'));
@@ -121,8 +177,119 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
     });
   });
   m.when(anyLaneError, () => error.set(1));
-  busy.set(active);
-  doneOut.set(done);
+
+  // ---- GEMV job: x into a buffer, then per row block: N weight columns (packed MACs), after
+  // every group k scaling cycles, then the block's rows on the y stream -----------------------
+  const G_LOADX = 1, G_MAC = 2, G_GAP = 3, G_SCALE = 4, G_DRAIN = 5, G_OUT = 6;
+  const cw = clog2(gp.maxCols + 1);
+  const cfgInt4 = m.input('cfg_int4', u(1), 'GEMV: 1 INT4 weights, 0 INT8');
+  const cfgRows = m.input('cfg_rows', u(16), 'GEMV: rows M of W');
+  const cfgCols = m.input('cfg_cols', u(16), `GEMV: columns N of W, a multiple of ${gp.group} up to ${gp.maxCols}`);
+  const xValid = m.input('x_tvalid', u(1));
+  const xData = m.input('x_tdata', u(32), 'GEMV: 4 activations (INT8), element 0 in the low bits');
+  const xReady = m.output('x_tready', u(1));
+  const wValid = m.input('w_tvalid', u(1));
+  const wReady = m.output('w_tready', u(1));
+  const sValid = m.input('s_tvalid', u(1));
+  const sReady = m.output('s_tready', u(1));
+  const yValid = m.output('y_tvalid', u(1));
+  const yReady = m.input('y_tready', u(1));
+  const yData = m.output('y_tdata', s(64), 'GEMV: y[r] = sum over groups of scale * (W x), exact');
+  const yLast = m.output('y_tlast', u(1), 'GEMV: last row');
+  const gState = m.reg('gemv_state', u(3), { domain: cd, reset: 0 });
+  const gRows = m.reg('gemv_rows', u(16), { domain: cd, reset: 0 });
+  const gCols = m.reg('gemv_cols', u(16), { domain: cd, reset: 0 });
+  const xCount = m.reg('x_count', u(cw), { domain: cd, reset: 0 });
+  const col = m.reg('col', u(cw), { domain: cd, reset: 0 });
+  const colInGroup = m.reg('col_in_group', u(clog2(gp.group)), { domain: cd, reset: 0 });
+  const row = m.reg('row', u(16), { domain: cd, reset: 0 });
+  const gDone = m.reg('gemv_done', u(1), { domain: cd, reset: 0 });
+  const inG = (st: number): Expr => gState.eq(lit(st, u(3)));
+  const xbuf = m.memory('x_buf', { type: u(32), depth: gp.maxCols / 4 });
+  const xAddrW = xbuf.addrWidth;
+  xbuf.write(xCount.resize(xAddrW), xData, xValid.and(inG(G_LOADX)), cd);
+  const xWord = xbuf.read('x_word', col.shr(2).resize(xAddrW));
+  gX.set(mux(col.bit(1), mux(col.bit(0), xWord.slice(31, 24), xWord.slice(23, 16)), mux(col.bit(0), xWord.slice(15, 8), xWord.slice(7, 0))).asSigned());
+  const gStart = m.wire('gemv_start', start.and(idle).and(cfgMode));
+  const colsOk = m.wire('gemv_cfg_ok', cfgCols.ne(0).and(cfgCols.le(gp.maxCols)).and(cfgRows.ne(0)).and(cfgCols.slice(clog2(gp.group) - 1, 0).eq(0)));
+  const wFire = m.wire('w_fire', wValid.and(inG(G_MAC)));
+  const k = m.wire('rows_per_pe', mux(gInt4, lit(3, u(2)), lit(2, u(2))));
+  const lastField = m.wire('last_field', gField.add(1).eq(k));
+  const blockEnd = m.wire('block_end', outField.add(1).eq(k).and(outPe.eq(c.P - 1)).and(outLane.eq(H - 1)));
+  const yFire = m.wire('y_fire', yReady.and(inG(G_OUT)));
+  gMac.set(wFire);
+  gFirstCol.set(colInGroup.eq(0));
+  gScale.set(inG(G_SCALE).and(sValid));
+  xReady.set(inG(G_LOADX));
+  wReady.set(inG(G_MAC));
+  sReady.set(inG(G_SCALE).and(lastField));
+  yValid.set(inG(G_OUT));
+  yLast.set(row.add(1).eq(gRows));
+  let ySel: Expr = laneYs[H - 1]!;
+  for (let i = H - 2; i >= 0; i--) ySel = mux(outLane.eq(i), laneYs[i]!, ySel);
+  yData.set(ySel);
+  gClear.set(0);
+  gDone.set(0);
+  m.when(gStart, () => {
+    m.when(colsOk, () => {
+      gActive.set(1);
+      gState.set(G_LOADX);
+      gInt4.set(cfgInt4);
+      gRows.set(cfgRows);
+      gCols.set(cfgCols);
+      gClear.set(1);
+    }).otherwise(() => gDone.set(1));
+    error.set(colsOk.not());
+    xCount.set(0);
+    col.set(0);
+    colInGroup.set(0);
+    row.set(0);
+    gField.set(0);
+    outLane.set(0);
+    outPe.set(0);
+    outField.set(0);
+  });
+  m.when(inG(G_LOADX).and(xValid), () => {
+    xCount.set(xCount.add(1).trunc(cw));
+    m.when(xCount.add(1).eq(gCols.shr(2)), () => gState.set(G_MAC));
+  });
+  m.when(wFire, () => {
+    col.set(col.add(1).trunc(cw));
+    colInGroup.set(colInGroup.add(1).trunc(colInGroup.width));
+    m.when(colInGroup.eq(gp.group - 1), () => gState.set(G_GAP));
+  });
+  m.when(inG(G_GAP), () => {
+    gState.set(G_SCALE);
+    gField.set(0);
+  });
+  m.when(inG(G_SCALE).and(sValid), () => {
+    gField.set(gField.add(1).trunc(2));
+    m.when(lastField, () => gState.set(mux(col.eq(gCols.resize(cw)), lit(G_DRAIN, u(3)), lit(G_MAC, u(3)))));
+  });
+  m.when(inG(G_DRAIN), () => gState.set(G_OUT));
+  m.when(yFire, () => {
+    row.set(row.add(1).trunc(16));
+    m.when(outField.add(1).eq(k), () => {
+      outField.set(0);
+      m.when(outPe.eq(c.P - 1), () => {
+        outPe.set(0);
+        outLane.set(mux(outLane.eq(H - 1), lit(0, outLane.type), outLane.add(1).trunc(outLane.width)));
+      }).otherwise(() => outPe.set(outPe.add(1).trunc(pw)));
+    }).otherwise(() => outField.set(outField.add(1).trunc(2)));
+    m.when(yLast, () => {
+      gState.set(0);
+      gActive.set(0);
+      gDone.set(1);
+    }).elsewhen(blockEnd, () => {
+      gState.set(G_MAC);
+      col.set(0);
+      colInGroup.set(0);
+      gClear.set(1);
+    });
+  });
+
+  busy.set(active.or(gActive));
+  doneOut.set(done.or(gDone));
   errorOut.set(error);
   roundOut.set(round);
   return { module: m, lane: c };
