@@ -12,7 +12,7 @@ describe('npm run gen', () => {
   it('--help lists every parameter with its default and range', async () => {
     const r = await gen(['--help']);
     expect(r.exitCode).toBe(0);
-    for (const opt of ['heads', 'pe', 'head-dim', 'n-heads', 'max-context', 'data-int', 'data-frac', 'exp-index', 'exp-interp', 'exp-frac', 'rescale', 'gemv-weight-bits', 'name', 'out', 'no-synth']) {
+    for (const opt of ['heads', 'pe', 'head-dim', 'n-heads', 'max-context', 'data-int', 'data-frac', 'exp-index', 'exp-interp', 'exp-frac', 'rescale', 'gemv-group', 'gemv-max-cols', 'gemv-weight-bits', 'name', 'out', 'no-synth']) {
       expect(r.stdout, opt).toContain(`--${opt}`);
     }
     expect(r.stdout).toContain('lanes H (heads processed in parallel); 1..64 (default 8)');

@@ -38,11 +38,13 @@ const BaseParams = z
     'exp-interp': int('exp-interp', 0, 24, 12).describe('exp2 interpolation bits; ' + range(0, 24)),
     'exp-frac': int('exp-frac', 1, 60, 30).describe('exp2 table / output fraction bits; ' + range(1, 60)),
     rescale: z.enum(['multiply', 'shift'], { error: '--rescale: accepted multiply, shift' }).default('multiply').describe('rescale option: multiply or shift'),
+    'gemv-group': int('gemv-group', 4, 65536, 32).describe('GEMV columns per scale group (a multiple of 4); ' + range(4, 65536)),
+    'gemv-max-cols': int('gemv-max-cols', 4, 65535, 4096).describe('GEMV largest N (a multiple of the group); ' + range(4, 65535)),
     'gemv-weight-bits': z.coerce
       .number()
       .refine((v) => v === 4 || v === 8, { error: '--gemv-weight-bits: accepted 4, 8' })
       .default(8)
-      .describe('GEMV weight width: 4 or 8'),
+      .describe('GEMV weight width the report assumes (INT8 and INT4 both work at run time): 4 or 8'),
     name: z
       .string()
       .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, { error: '--name: accepted letters, digits, _ . - (a plain folder name)' })
@@ -68,6 +70,13 @@ function crossChecks(raw: Record<string, unknown>): string[] {
   if (!Number.isNaN(fi + ii + ff) && fi + ii !== ff) {
     out.push(`--exp-index ${fi} + --exp-interp ${ii} must equal --data-frac ${ff} (the exp2 unit splits the score's fraction bits)`);
   }
+  const [di, df] = [num('data-int', 15), num('data-frac', 17)];
+  if (di + df !== 32 && !Number.isNaN(di + df)) {
+    out.push(`--data-int ${di} + --data-frac ${df} = ${di + df} bits: the MHA top's PEs are 32x32 multipliers shared with GEMV; accepted formats of 32 bits`);
+  }
+  const [g, mc] = [num('gemv-group', 32), num('gemv-max-cols', 4096)];
+  if (g >= 4 && g % 4 !== 0) out.push(`--gemv-group ${g} is not a multiple of 4: accepted multiples of 4`);
+  if (g >= 4 && mc >= 4 && mc % g !== 0) out.push(`--gemv-max-cols ${mc} is not a multiple of --gemv-group ${g}`);
   return out;
 }
 
@@ -119,7 +128,7 @@ async function main(): Promise<void> {
       heads: { type: 'string' }, pe: { type: 'string' }, 'head-dim': { type: 'string' }, 'n-heads': { type: 'string' },
       'max-context': { type: 'string' }, 'data-int': { type: 'string' }, 'data-frac': { type: 'string' },
       'exp-index': { type: 'string' }, 'exp-interp': { type: 'string' }, 'exp-frac': { type: 'string' },
-      rescale: { type: 'string' }, 'gemv-weight-bits': { type: 'string' }, name: { type: 'string' }, out: { type: 'string' },
+      rescale: { type: 'string' }, 'gemv-weight-bits': { type: 'string' }, 'gemv-group': { type: 'string' }, 'gemv-max-cols': { type: 'string' }, name: { type: 'string' }, out: { type: 'string' },
       'no-synth': { type: 'boolean' }, help: { type: 'boolean' },
     },
     strict: true,
@@ -138,7 +147,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   let built;
   try {
-    built = buildMha({ lane: laneParams(p), heads: p.heads, maxHeads: p['n-heads'] });
+    built = buildMha({ lane: laneParams(p), heads: p.heads, maxHeads: p['n-heads'], gemv: { group: p['gemv-group'], maxCols: p['gemv-max-cols'] } });
   } catch (e) {
     if (e instanceof RangeError || e instanceof HdlError) {
       console.error(`gen: ${e.message}`);
@@ -161,6 +170,7 @@ async function main(): Promise<void> {
     cycles: laneCycles(c, 1),
     synth: p.synth,
     gemvWeightBits: p['gemv-weight-bits'],
+    gemv: { group: p['gemv-group'], maxCols: p['gemv-max-cols'] },
     generationMs: genMs,
     onProgress: (s) => console.log(s),
   });

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
       if (!y.ok) problems.push(`yosys check:\n${y.warnings.join('\n')}`);
       let synthNote = 'synthesis skipped';
       if (c.synth) {
-        const r = await synthXilinx(files, design.top);
+        const r = await synthXilinx(files, design.top, { moduleNames: design.modules.map((m) => m.name) });
         if (r.total.latches > 0) problems.push(`yosys synth_xilinx: ${r.total.latches} latch(es)`);
         if (r.warnings.length > 0) problems.push(`yosys synth_xilinx warnings:\n${r.warnings.join('\n')}`);
         synthNote = `${r.total.lut} LUT, ${r.total.ff} FF, ${r.total.dsp} DSP, ${r.total.latches} latches`;

@@ -104,9 +104,17 @@ export function parseStat(log: string): { modules: Record<string, Resources>; to
 }
 
 /** `synth_xilinx -family xcup` of the design (hierarchy kept), with resource counts per module. */
-export async function synthXilinx(files: readonly string[], top: string, opts: { flatten?: boolean } = {}): Promise<SynthResult> {
+export async function synthXilinx(
+  files: readonly string[],
+  top: string,
+  opts: { flatten?: boolean; /** Names of the design's own modules: their instances are left out of ltp. */ moduleNames?: readonly string[] } = {},
+): Promise<SynthResult> {
+  // ltp sees an instance as one combinational cell from all its inputs to all its outputs,
+  // which invents loops through registered submodules: depth is measured inside each module,
+  // without flip-flops and without instances.
+  const exclude = ['FD*', ...(opts.moduleNames ?? [])].map((n) => `t:${n} %d`).join(' ');
   const log = await runScript(
-    `${readCommands(files)}\nsynth_xilinx -family xcup -top ${top}${opts.flatten ? ' -flatten' : ''}\nstat\nltp -noff * t:FD* %d\n`,
+    `${readCommands(files)}\nsynth_xilinx -family xcup -top ${top}${opts.flatten ? ' -flatten' : ''}\nstat\nltp -noff * ${exclude}\n`,
     'yosys synth_xilinx',
   );
   const statLog = log.slice(log.lastIndexOf('Printing statistics'), log.lastIndexOf('Executing LTP'));

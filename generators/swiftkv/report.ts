@@ -19,6 +19,7 @@ export interface ReportInput {
   cycles: { fill: number; perToken: number; drain: number };
   synth: boolean;
   gemvWeightBits: number;
+  gemv: { group: number; maxCols: number };
   generationMs: number;
   onProgress?: (line: string) => void;
 }
@@ -40,7 +41,17 @@ export async function designReport(o: ReportInput): Promise<string> {
   lines.push('', '## Cycle model', '');
   lines.push(`- Per lane: one token every ${c.B} cycle(s) (B = d/P = ${c.d}/${c.P}); latency of one head = ${o.cycles.fill} + L*${c.B} + ${o.cycles.drain} cycles with every stream ready (checked exactly by the regression).`);
   lines.push(`- Array: ${o.heads} lane(s) => ${o.heads} head(s) per round, ${(o.heads / c.B).toFixed(3)} tokens per cycle over all lanes; nHeads heads take ceil(nHeads/${o.heads}) rounds.`);
-  lines.push(`- DOT MACs per cycle: ${o.heads * c.P} (FXP32). GEMV on the same PE multipliers: 2 INT8 x INT8 or 3 INT4 x INT8 MACs per PE per cycle (generators/swiftkv/pe.ts), i.e. ${o.heads * c.P * (o.gemvWeightBits === 4 ? 3 : 2)} MACs per cycle at INT${o.gemvWeightBits}; the array's GEMV datapath is not part of this top yet.`);
+  lines.push(`- Attention DOT MACs per cycle: ${o.heads * c.P} (FXP32, ${o.heads} x ${c.P} PEs).`);
+  const k = o.gemvWeightBits === 4 ? 3 : 2;
+  const R = k * c.P * o.heads;
+  const G = o.gemv.group;
+  lines.push(
+    `- GEMV (y = W x, INT${o.gemvWeightBits} weights; INT8 and INT4 are both selectable at run time with cfg_int4): ${k} MACs per PE per cycle on the same multipliers, ${o.heads * c.P * k} MACs per cycle while weights stream; a row block of R = ${R} rows over N columns takes N (MAC) + (N/${G})*(${k}+1) (scaling with the group scales) + 1 + R (output) cycles, after N/4 cycles of x loading per job.`,
+  );
+  for (const N of [1024, 4096].filter((n) => n <= o.gemv.maxCols)) {
+    const cyc = N + (N / G) * (k + 1) + 1 + R;
+    lines.push(`  - N = ${N}: ${cyc} cycles per block, ${((R * N) / cyc).toFixed(1)} MACs per cycle on average.`);
+  }
   lines.push('', '## Resources (Yosys synth_xilinx -family xcup; LUT/FF/DSP counts, no timing)', '');
   if (!o.synth) {
     lines.push('Skipped (--no-synth).');
@@ -55,7 +66,7 @@ export async function designReport(o: ReportInput): Promise<string> {
       }
       o.onProgress?.(`synthesising ${design.modules.length} modules with Yosys (synth_xilinx -family xcup)...`);
       const t0 = performance.now();
-      const r = await synthXilinx(files, design.top);
+      const r = await synthXilinx(files, design.top, { moduleNames: design.modules.map((m) => m.name) });
       o.onProgress?.(`yosys: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       lines.push('| module | LUT | FF | DSP | BRAM (36K) | URAM | LUTRAM | latches | logic depth (ltp) |', '|---|---|---|---|---|---|---|---|---|');
       for (const m of design.modules) {
