@@ -10,6 +10,7 @@ TOOLS := verilator iverilog yosys
 .PHONY: all deps tools test typecheck sim lint bench example clean gen
 
 all: deps
+	npx tsx scripts/gen.ts --heads 8 --pe 16
 	npx tsx scripts/example.ts
 
 deps: tools $(NPM_STAMP)

@@ -10,8 +10,9 @@
 import { parseArgs } from 'node:util';
 import { fullMatrix, runCase, caseName, type RegressCase, type CaseResult } from '../generators/swiftkv/lane.regress.ts';
 import { accuracyTable } from '../generators/swiftkv/accuracy.ts';
+import { mhaCases, mhaCaseName, runMhaCase } from '../generators/swiftkv/mha.regress.ts';
 
-function parse(): { cases: RegressCase[]; accuracy: boolean } {
+function parse(): { cases: RegressCase[]; accuracy: boolean; mha: boolean } {
   const { values } = parseArgs({
     options: {
       d: { type: 'string' },
@@ -29,8 +30,8 @@ function parse(): { cases: RegressCase[]; accuracy: boolean } {
   });
   const seed = Number(values.seed ?? 20261129);
   if (!Number.isSafeInteger(seed)) throw new RangeError(`--seed ${values.seed}: accepted integers`);
-  if (values['accuracy-only']) return { cases: [], accuracy: true };
-  if (values.d === undefined) return { cases: fullMatrix(seed), accuracy: !values['no-accuracy'] };
+  if (values['accuracy-only']) return { cases: [], accuracy: true, mha: false };
+  if (values.d === undefined) return { cases: fullMatrix(seed), accuracy: !values['no-accuracy'], mha: true };
   const rescale = values.rescale ?? 'multiply';
   if (rescale !== 'multiply' && rescale !== 'shift') throw new RangeError(`--rescale ${rescale}: accepted multiply, shift`);
   const sim = values.sim ?? 'verilator';
@@ -46,11 +47,11 @@ function parse(): { cases: RegressCase[]; accuracy: boolean } {
     rprob: Number(values.ready ?? 100),
     ...(values['random-reset'] !== undefined ? { randomResetSeed: Number(values['random-reset']) } : {}),
   };
-  return { cases: [c], accuracy: false };
+  return { cases: [c], accuracy: false, mha: false };
 }
 
 async function main(): Promise<void> {
-  const { cases, accuracy } = parse();
+  const { cases, accuracy, mha } = parse();
   const t0 = performance.now();
   const results: CaseResult[] = [];
   // Two at a time: two cores.
@@ -81,6 +82,25 @@ async function main(): Promise<void> {
     }
     const failed = results.filter((r) => !r.ok).length;
     console.log(`\nlane regression: ${results.length - failed} passed, ${failed} failed (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    if (failed > 0) process.exitCode = 1;
+  }
+  if (mha) {
+    console.log('\nMHA top (attention + GEMV jobs interleaved, random backpressure, TS golden then cycle-exact replay)');
+    let failed = 0;
+    const all = mhaCases(true);
+    for (const [i, c] of all.entries()) {
+      const t1 = performance.now();
+      let problems: string[];
+      try {
+        problems = await runMhaCase(c);
+      } catch (e) {
+        problems = [e instanceof Error ? e.message : String(e)];
+      }
+      if (problems.length > 0) failed++;
+      console.log(`[${i + 1}/${all.length}] ${problems.length ? 'FAIL' : 'ok  '} ${mhaCaseName(c)} (${((performance.now() - t1) / 1000).toFixed(1)} s)`);
+      for (const p of problems) console.log(`  ${p}`);
+    }
+    console.log(`MHA top: ${all.length - failed} passed, ${failed} failed`);
     if (failed > 0) process.exitCode = 1;
   }
   if (accuracy) {
