@@ -133,6 +133,17 @@ export async function writeDesign(
   }
 }
 
+/** Write every module's Verilog into `dir` (which must exist); returns the paths in compile order. */
+export async function writeModuleFiles(design: EmittedDesign, dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const m of design.modules) {
+    const f = path.join(dir, m.fileName);
+    await writeFile(f, m.text);
+    files.push(f);
+  }
+  return files;
+}
+
 /**
  * Remove temporary folders left over an hour ago by runs that were killed. Never touches
  * finished designs, nor the temporaries of runs that may still be going.

@@ -10,7 +10,7 @@ import { Module, Signal, ExternModule, type Stmt, type Memory, type ClockDomain 
 import { Value, evalBinary, evalUnary, concat } from './value.ts';
 import { typeName, fits } from './types.ts';
 import { HdlError } from './errors.ts';
-import { pruneFor, readExprs, signalsRead } from './stmt.ts';
+import { pruneFor, readExprs, signalsRead, assignedSignals } from './stmt.ts';
 
 type Compiled = (f: Frame) => Value;
 
@@ -150,15 +150,7 @@ export class Simulator {
     const procs: Process[] = [];
     for (const f of this.frames) {
       const m = f.module;
-      const assigned = new Set<Signal>();
-      const collect = (ss: readonly Stmt[]): void => {
-        for (const st of ss) {
-          if (st.kind === 'assign') assigned.add(st.target);
-          else if (st.kind === 'when') for (const b of st.branches) collect(b.body);
-          else for (const c of st.cases) collect(c.body);
-        }
-      };
-      collect(m.body);
+      const assigned = new Set(assignedSignals(m.body));
       for (const s of m.signals) {
         if ((s.kind === 'wire' || s.kind === 'output') && assigned.has(s)) {
           const tree = this.tree(s);

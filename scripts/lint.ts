@@ -3,7 +3,7 @@
  * --lint-only -Wall, iverilog -g2005 -Wall, Yosys read/check, and Yosys synth_xilinx with no
  * latch. Fails (exit 1) on any warning or latch, naming the configuration and module.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emitDesign, type Module } from '../hdl/index.ts';
@@ -13,6 +13,7 @@ import { buildMac, defaultMacParams } from '../generators/example/mac.ts';
 import { lintVerilog } from '../sim/verilator.ts';
 import { iverilogLint } from '../sim/icarus.ts';
 import { yosysCheck, synthXilinx } from '../sim/yosys.ts';
+import { writeModuleFiles } from '../hdl/artifacts.ts';
 
 interface Config {
   label: string;
@@ -38,12 +39,7 @@ async function main(): Promise<void> {
     const design = emitDesign(c.build());
     const dir = await mkdtemp(join(tmpdir(), 'lint-'));
     try {
-      const files: string[] = [];
-      for (const m of design.modules) {
-        const f = join(dir, m.fileName);
-        await writeFile(f, m.text);
-        files.push(f);
-      }
+      const files = await writeModuleFiles(design, dir);
       const problems: string[] = [];
       for (const m of design.modules) {
         // Each module on its own (its children's files included), so every module is checked as a top.

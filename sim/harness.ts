@@ -11,6 +11,7 @@ import { renderVectorTestbench, vectorFields, type PortSpec } from '../testbench
 import { buildSimulation, type SimulatorName, type SimBuild } from './simulator.ts';
 import { writeVectorFile, readVectorFile } from './vectors.ts';
 import { projectRoot } from './cache.ts';
+import { writeModuleFiles } from '../hdl/artifacts.ts';
 
 export interface DifferentialOptions {
   /** Shown in every failure message together with the seed. */
@@ -76,12 +77,7 @@ export async function buildDesignSim(m: Module, simulator: SimulatorName, opts: 
   const tb = renderVectorTestbench({ tbName, dutModule: m.name, ports, ...(opts.clock ? { clock: opts.clock } : {}) });
   const dir = path.join(projectRoot(), '.cache', 'designs', m.name);
   await mkdir(dir, { recursive: true });
-  const sources: string[] = [];
-  for (const mod of design.modules) {
-    const file = path.join(dir, mod.fileName);
-    await writeFile(file, mod.text);
-    sources.push(file);
-  }
+  const sources = await writeModuleFiles(design, dir);
   const tbFile = path.join(dir, `${tbName}.v`);
   await writeFile(tbFile, tb);
   sources.push(tbFile);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { emitDesign } from '../../hdl/index.ts';
 import { buildSimulation, type SimulatorName, type SimBuild } from '../../sim/simulator.ts';
 import { projectRoot } from '../../sim/cache.ts';
+import { writeModuleFiles } from '../../hdl/artifacts.ts';
 import { renderLaneTestbench } from '../../testbenches/lane.ts';
 import { buildLane, laneConfig, laneName, type LaneConfig } from './lane.ts';
 import type { LaneParamsInput } from './numerics.ts';
@@ -54,12 +55,7 @@ export function buildLaneSim(params: LaneParamsInput, simulator: SimulatorName):
       const design = emitDesign(buildLane(params));
       const dir = path.join(projectRoot(), '.cache', 'designs', name);
       await mkdir(dir, { recursive: true });
-      const sources: string[] = [];
-      for (const m of design.modules) {
-        const f = path.join(dir, m.fileName);
-        await writeFile(f, m.text);
-        sources.push(f);
-      }
+      const sources = await writeModuleFiles(design, dir);
       const W = c.formats.params.dataFormat.intBits + c.formats.params.dataFormat.fracBits;
       const tbName = `tb_${name}`;
       const tb = path.join(dir, `${tbName}.v`);

@@ -3,11 +3,12 @@
  * `synth_xilinx -family xcup` (hierarchy kept, so each module is counted once and the top's
  * total includes its instances); Yosys gives no timing, so the report gives cycles, not MHz.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EmittedDesign } from '../../hdl/index.ts';
 import { synthXilinx, type Resources } from '../../sim/yosys.ts';
+import { writeModuleFiles } from '../../hdl/artifacts.ts';
 import type { LaneConfig } from './lane.ts';
 
 export interface ReportInput {
@@ -58,12 +59,7 @@ export async function designReport(o: ReportInput): Promise<string> {
   } else {
     const dir = await mkdtemp(join(tmpdir(), 'report-'));
     try {
-      const files: string[] = [];
-      for (const m of design.modules) {
-        const f = join(dir, m.fileName);
-        await writeFile(f, m.text);
-        files.push(f);
-      }
+      const files = await writeModuleFiles(design, dir);
       o.onProgress?.(`synthesising ${design.modules.length} modules with Yosys (synth_xilinx -family xcup)...`);
       const t0 = performance.now();
       const r = await synthXilinx(files, design.top, { moduleNames: design.modules.map((m) => m.name) });
