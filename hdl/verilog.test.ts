@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Module, u, s, lit, mux, cat, emitModule, emitDesign, type Expr, type Signal } from './index.ts';
+import { Module, ExternModule, u, s, lit, mux, cat, emitModule, emitDesign, type Expr, type Signal } from './index.ts';
 
 /** Emit a one-output module computing f(a, b, ...) and return the lines between ports and endmodule. */
 function body(f: (i: Record<string, Signal>) => Expr, inputs: Record<string, ReturnType<typeof u>>): string {
@@ -127,6 +127,22 @@ describe('module emission', () => {
     top.instance('u1', mk(2), {});
     top.output('y', u(1)).set(0);
     expect(() => emitDesign(top)).toThrow(/NAME CLASH: two different modules are named 'leaf'/);
+  });
+
+  it('instantiates an external Verilog module with parameters, and lists its source', () => {
+    const ext = new ExternModule('vendor_mult', [
+      { name: 'a', direction: 'input', width: 8, signed: true },
+      { name: 'p', direction: 'output', width: 16, signed: true },
+    ], ['vendor_mult.v'], { LATENCY: 2 });
+    const top = new Module('uses_extern');
+    const a = top.input('a', s(8));
+    const u0 = top.instance('u_mult', ext, { a: a.neg().trunc(8) });
+    top.output('p', s(16)).set(u0.out('p'));
+    const d = emitDesign(top);
+    expect(d.externs.map((e) => e.sources)).toEqual([['vendor_mult.v']]);
+    expect(d.modules.map((m) => m.name)).toEqual(['uses_extern']);
+    expect(d.modules[0]!.text).toContain('vendor_mult #(.LATENCY(2)) u_mult (');
+    expect(d.modules[0]!.text).toContain('.a(u_mult_a),');
   });
 
   it('memories: ROM, RAM with registered read, write-first bypass', () => {
