@@ -46,13 +46,13 @@ describe('npm run gen', () => {
       expect(r.exitCode, r.stderr).toBe(0);
       const dir = join(out, 'swiftkv_mha_h3_pe4');
       const files = await readdir(dir);
-      for (const f of ['swiftkv_mha_h3_pe4.f', 'manifest.json', 'ports.ts', 'constraints.xdc', 'report.md', 'swiftkv_mha_h3_pe4_d16.v', 'swiftkv_lane_d16_p4_mul_c16384.v']) {
+      for (const f of ['swiftkv_mha_h3_pe4.f', 'manifest.json', 'ports.ts', 'constraints.xdc', 'report.md', 'swiftkv_mha.v', 'swiftkv_lane_d16_p4_mul_c16384.v']) {
         expect(files, f).toContain(f);
       }
       const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
-      expect(manifest.top).toBe('swiftkv_mha_h3_pe4_d16');
+      expect(manifest.top).toBe('swiftkv_mha');
       const fl = (await readFile(join(dir, 'swiftkv_mha_h3_pe4.f'), 'utf8')).trim().split('\n');
-      expect(fl.at(-1)).toBe('swiftkv_mha_h3_pe4_d16.v');
+      expect(fl.at(-1)).toBe('swiftkv_mha.v');
       expect(fl.every((f) => files.includes(f))).toBe(true);
       const report = await readFile(join(dir, 'report.md'), 'utf8');
       expect(report).toContain('one token every 4 cycle(s)');

@@ -147,7 +147,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   let built;
   try {
-    built = buildMha({ lane: laneParams(p), heads: p.heads, maxHeads: p['n-heads'], gemv: { group: p['gemv-group'], maxCols: p['gemv-max-cols'] } });
+    built = buildMha({ lane: laneParams(p), heads: p.heads, maxHeads: p['n-heads'], gemv: { group: p['gemv-group'], maxCols: p['gemv-max-cols'] }, name: 'swiftkv_mha' });
   } catch (e) {
     if (e instanceof RangeError || e instanceof HdlError) {
       console.error(`gen: ${e.message}`);
@@ -178,7 +178,7 @@ async function main(): Promise<void> {
     { name: 'report.md', content: report },
     { name: 'constraints.xdc', content: xdcTemplate(design.top) },
   ]);
-  console.log(`generated ${mhaName({ lane: laneParams(p), heads: p.heads, maxHeads: p['n-heads'] })} (${design.modules.length} modules) in ${genMs.toFixed(0)} ms -> ${path.relative(process.cwd(), dir)}/`);
+  console.log(`generated ${design.top} (${design.modules.length} modules, lanes ${mhaName({ lane: laneParams(p), heads: p.heads, maxHeads: p['n-heads'] })}) in ${genMs.toFixed(0)} ms -> ${path.relative(process.cwd(), dir)}/`);
 }
 
 main().catch((e: unknown) => {

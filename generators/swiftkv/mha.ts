@@ -21,6 +21,8 @@ export interface MhaParams {
   maxHeads: number;
   /** GEMV mode (needs 32-bit data, whose PEs pack narrow products): group size and largest N. */
   gemv?: { group: number; maxCols: number };
+  /** Top module name (default: derived from the parameters; `npm run gen` uses swiftkv_mha). */
+  name?: string;
 }
 
 export const GEMV_DEFAULTS = { group: 32, maxCols: 4096 };
@@ -40,7 +42,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
   if (!Number.isInteger(H) || H < 1 || H > 64) throw new RangeError(`heads = ${H} is out of range: accepted 1..64`);
   if (!Number.isInteger(p.maxHeads) || p.maxHeads < 1 || p.maxHeads > 1024) throw new RangeError(`maxHeads = ${p.maxHeads} is out of range: accepted 1..1024`);
   const W = c.formats.data.intBits + c.formats.data.fracBits;
-  const m = new Module(mhaName(p));
+  const m = new Module(p.name ?? mhaName(p));
   m.doc = [
     `SwiftKV-MHA, attention mode: ${H} lane(s) of P = ${c.P} (d = ${c.d}); nHeads heads in ceil(nHeads/${H}) rounds.`,
     'In round r (output `round`), lane i serves head r*H + i. Per lane: q<i>, kv<i>, o<i> streams as in the lane.',
