@@ -286,10 +286,10 @@ class ModuleEmitter {
   }
 
   /** Give `e` its own wire; returns the name (not yet marked as read). */
-  private materialize(e: Expr, already?: Piece): string {
+  private materialize(e: Expr, already?: Piece, wanted?: string): string {
     const existing = this.nameOf(e);
     if (existing) return existing;
-    const name = this.ns.fresh(e.nameHint ?? `${this.consumer}_${suffixOf(e)}`);
+    const name = this.ns.fresh(e.nameHint ?? wanted ?? `${this.consumer}_${suffixOf(e)}`);
     this.names.set(e, name);
     this.reads.set(name, { width: e.width, mask: 0n });
     this.order.push(name);
@@ -592,7 +592,7 @@ class ModuleEmitter {
         // Compound connections get a wire named after the port. So do $signed()/$unsigned()
         // casts: Yosys 0.23 asserts on a cast in a port connection.
         if (!piece.atomic || piece.text.length > 40 || piece.text.startsWith('$')) {
-          piece = this.ref(this.materialize(e.nameHint ? e : e.named(`${inst.name}_${p.name}`)));
+          piece = this.ref(this.materialize(e, undefined, `${inst.name}_${p.name}`));
         }
         conns.push(`.${p.name}(${piece.text})`);
       } else {
@@ -689,4 +689,3 @@ class ModuleEmitter {
   }
 }
 
-export { Signal };

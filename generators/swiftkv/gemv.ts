@@ -11,7 +11,7 @@
  * is one lane's share: the operands it sends to the lane's P PEs and the S and Y registers of
  * its k*P rows (row p*k + f of the lane is field f of PE p).
  */
-import { Module, u, s, mux, lit, clog2, cat, type Expr, type Signal } from '../../hdl/index.ts';
+import { Module, u, s, mux, lit, clog2, type Expr, type Signal } from '../../hdl/index.ts';
 import { unpack, pack } from './lane.ts';
 import { PE_MODE_INT4, PE_MODE_INT8 } from './pe.ts';
 
@@ -87,7 +87,6 @@ export function buildGemvLane(p: GemvParams): Module {
     y = P === 1 ? row : mux(outPe.eq(i), row, y);
   }
   m.output('y', s(64), 'Y of the selected row').set(y);
-  void cat;
   return m;
 }
 

@@ -153,7 +153,6 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
     m.when(inst.out('done'), () => doneSeen.set(1));
     finished.push(doneSeen);
     laneErrors.push(inst.out('status_error'));
-    void inst.out('busy');
   }
   const allDone = m.wire('all_done', finished.reduce((a, b) => a.and(b)));
   const anyLaneError = m.wire('any_lane_error', laneErrors.reduce((a, b) => a.or(b)));

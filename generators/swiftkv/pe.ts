@@ -97,4 +97,3 @@ export function peGolden(mode: number, a: bigint, b: bigint): bigint[] {
   return [sx(a, 32) * sx(b, 32)];
 }
 
-export { u };
