@@ -10,8 +10,8 @@ TOOLS := verilator iverilog yosys
 .PHONY: all deps tools test typecheck sim lint bench example clean gen
 
 all: deps
-	npx tsx scripts/gen.ts --heads 8 --pe 16
-	npx tsx scripts/example.ts
+	node --import tsx scripts/gen.ts --heads 8 --pe 16
+	node --import tsx scripts/example.ts
 
 deps: tools $(NPM_STAMP)
 
@@ -44,19 +44,19 @@ test: deps
 	node scripts/test-summary.mjs .cache/vitest-results.json $$?
 
 example: deps
-	npx tsx scripts/example.ts
+	node --import tsx scripts/example.ts
 
 # Verilator -Wall, Icarus -Wall and Yosys (check + synthesis, no latch) over a sweep of designs.
 lint: deps
-	npx tsx scripts/lint.ts
+	node --import tsx scripts/lint.ts
 
 # Speed and size figures: generation time of the default design, simulator throughput.
 bench: deps
-	npx tsx scripts/bench.ts
+	node --import tsx scripts/bench.ts
 
 # The lane regression (Verilator matrix, Icarus subset, random register init) and accuracy.
 sim: deps
-	npx tsx scripts/sim.ts
+	node --import tsx scripts/sim.ts
 
 clean:
 	rm -rf out .cache

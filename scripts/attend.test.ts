@@ -33,7 +33,7 @@ async function withTensors(H: number, L: number, d: number, f: (dir: string) => 
 }
 
 const run = (dir: string, extra: string[] = []) =>
-  execa('npx', ['tsx', script, '--q', join(dir, 'q.npy'), '--k', join(dir, 'k.npy'), '--v', join(dir, 'v.npy'), '--out', join(dir, 'o.npy'), ...extra], { reject: false });
+  execa('node', ['--import', 'tsx', script, '--q', join(dir, 'q.npy'), '--k', join(dir, 'k.npy'), '--v', join(dir, 'v.npy'), '--out', join(dir, 'o.npy'), ...extra], { reject: false });
 
 describe('npm run attend', () => {
   it('runs each head on the RTL, writes o.npy and reports cycles and error', async () => {

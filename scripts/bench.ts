@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
-      const r = await execa('npx', ['tsx', 'scripts/gen.ts', '--heads', '8', '--pe', '16', '--no-synth', '--out', out], { reject: false });
+      const r = await execa('node', ['--import', 'tsx', 'scripts/gen.ts', '--heads', '8', '--pe', '16', '--no-synth', '--out', out], { reject: false });
       times.push(performance.now() - t0);
       if (r.exitCode !== 0) throw new Error(r.stderr);
       if (i === 0) console.log(r.stdout.trim());

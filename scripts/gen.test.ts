@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 
 const script = join(import.meta.dirname, 'gen.ts');
-const gen = (args: string[]) => execa('npx', ['tsx', script, ...args], { reject: false });
+const gen = (args: string[]) => execa('node', ['--import', 'tsx', script, ...args], { reject: false });
 
 describe('npm run gen', () => {
   it('--help lists every parameter with its default and range', async () => {
