@@ -90,6 +90,18 @@ export function buildGemvLane(p: GemvParams): Module {
   return m;
 }
 
+/**
+ * Cycles of a GEMV job from the start pulse to done with every stream ready: the start cycle,
+ * N/4 x beats, then per row block of R = k*P*H rows N weight columns, (k + 1) cycles per group
+ * (one gap, k scaling cycles) and one drain cycle, and finally one cycle per output row.
+ */
+export function gemvCycles(o: { M: number; N: number; group: number; int4: boolean; P: number; H: number }): number {
+  const k = o.int4 ? 3 : 2;
+  const R = k * o.P * o.H;
+  const blocks = Math.ceil(o.M / R);
+  return 1 + o.N / 4 + blocks * (o.N + (o.N / o.group) * (k + 1) + 1) + o.M;
+}
+
 export interface GemvJob {
   /** Weights W[M][N] (INT8 or INT4 values). */
   w: readonly (readonly number[])[];

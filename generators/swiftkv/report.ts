@@ -10,6 +10,7 @@ import type { EmittedDesign } from '../../hdl/index.ts';
 import { synthXilinx, type Resources } from '../../sim/yosys.ts';
 import { writeModuleFiles } from '../../hdl/artifacts.ts';
 import type { LaneConfig } from './lane.ts';
+import { gemvCycles } from './gemv.ts';
 
 export interface ReportInput {
   design: EmittedDesign;
@@ -47,11 +48,12 @@ export async function designReport(o: ReportInput): Promise<string> {
   const R = k * c.P * o.heads;
   const G = o.gemv.group;
   lines.push(
-    `- GEMV (y = W x, INT${o.gemvWeightBits} weights; INT8 and INT4 are both selectable at run time with cfg_int4): ${k} MACs per PE per cycle on the same multipliers, ${o.heads * c.P * k} MACs per cycle while weights stream; a row block of R = ${R} rows over N columns takes N (MAC) + (N/${G})*(${k}+1) (scaling with the group scales) + 1 + R (output) cycles, after N/4 cycles of x loading per job.`,
+    `- GEMV (y = W x, INT${o.gemvWeightBits} weights; INT8 and INT4 are both selectable at run time with cfg_int4): ${k} MACs per PE per cycle on the same multipliers, ${o.heads * c.P * k} MACs per cycle while weights stream. A job of M rows and N columns takes exactly 1 + N/4 + ceil(M/R) * (N + (N/${G})*(${k}+1) + 1) + M cycles with every stream ready (R = ${R} rows per block; checked by the tests).`,
   );
   for (const N of [1024, 4096].filter((n) => n <= o.gemv.maxCols)) {
-    const cyc = N + (N / G) * (k + 1) + 1 + R;
-    lines.push(`  - N = ${N}: ${cyc} cycles per block, ${((R * N) / cyc).toFixed(1)} MACs per cycle on average.`);
+    const M = 4 * R;
+    const cyc = gemvCycles({ M, N, group: G, int4: k === 3, P: c.P, H: o.heads });
+    lines.push(`  - M = ${M}, N = ${N}: ${cyc} cycles, ${((M * N) / cyc).toFixed(1)} MACs per cycle on average.`);
   }
   lines.push('', '## Resources (Yosys synth_xilinx -family xcup; LUT/FF/DSP counts, no timing)', '');
   if (!o.synth) {
