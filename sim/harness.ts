@@ -3,7 +3,7 @@
  * the emitted Verilog under Verilator and Icarus, outputs compared bit for bit. A mismatch
  * reports the seed, the cycle, the port, both values and a waveform of the failing run.
  */
-import { mkdir, writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, writeFile, readFile, mkdtemp, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { tmpdir } from 'node:os';
 import { Module, Simulator, Value, emitDesign } from '../hdl/index.ts';
@@ -31,6 +31,21 @@ export interface DifferentialOptions {
    * reset value is undefined in Verilog until the design has written it.
    */
   ignoreBefore?: number;
+  /** Change the emitted Verilog of one module before building (mutation checks). */
+  mutate?: Mutate;
+  /**
+   * Outputs whose value does not matter in a cycle (data while its valid is low), decided from
+   * the TypeScript outputs of that cycle; they are not compared and may be x.
+   */
+  dontCare?: (port: string, outputs: ReadonlyMap<string, bigint>) => boolean;
+}
+
+/** A deliberate edit of one emitted module's text (mutation checks of the suite). */
+export interface Mutate {
+  name: string;
+  module: string;
+  from: string;
+  to: string;
 }
 
 export interface Mismatch {
@@ -46,6 +61,14 @@ export class DifferentialMismatch extends Error {
     super(detail);
     this.name = 'DifferentialMismatch';
   }
+}
+
+/** Apply a mutation to the emitted file of its module in `dir`; throws if the text is absent. */
+export async function applyMutation(dir: string, mut: Mutate): Promise<void> {
+  const file = path.join(dir, `${mut.module}.v`);
+  const text = await readFile(file, 'utf8');
+  if (!text.includes(mut.from)) throw new Error(`mutation ${mut.name}: '${mut.from}' not found in ${mut.module}.v`);
+  await writeFile(file, text.replace(mut.from, mut.to));
 }
 
 /** Expected outputs (raw bits per output port, per cycle) from the TypeScript simulator. */
@@ -65,7 +88,7 @@ function portSpecs(m: Module): PortSpec[] {
 }
 
 /** Emit, build (cached) and return a runner for the design on one simulator. */
-export async function buildDesignSim(m: Module, simulator: SimulatorName, opts: { clock?: string; verilatorArgs?: string[] } = {}): Promise<{
+export async function buildDesignSim(m: Module, simulator: SimulatorName, opts: { clock?: string; verilatorArgs?: string[]; mutate?: Mutate } = {}): Promise<{
   build: SimBuild;
   inputs: string[];
   outputs: string[];
@@ -75,9 +98,10 @@ export async function buildDesignSim(m: Module, simulator: SimulatorName, opts: 
   const tbName = `tb_${m.name}`;
   const ports = portSpecs(m);
   const tb = renderVectorTestbench({ tbName, dutModule: m.name, ports, ...(opts.clock ? { clock: opts.clock } : {}) });
-  const dir = path.join(projectRoot(), '.cache', 'designs', m.name);
+  const dir = path.join(projectRoot(), '.cache', 'designs', opts.mutate ? `${m.name}-mutant-${opts.mutate.name}` : m.name);
   await mkdir(dir, { recursive: true });
   const sources = await writeModuleFiles(design, dir);
+  if (opts.mutate) await applyMutation(dir, opts.mutate);
   const tbFile = path.join(dir, `${tbName}.v`);
   await writeFile(tbFile, tb);
   sources.push(tbFile);
@@ -119,7 +143,11 @@ export async function differential(m: Module, rows: readonly (readonly bigint[])
     const inFile = path.join(work, 'in.hex');
     await writeVectorFile(inFile, fields.inputs, rows);
     for (const simulator of simulators) {
-      const { build } = await buildDesignSim(m, simulator, { ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.verilatorArgs ? { verilatorArgs: opts.verilatorArgs } : {}) });
+      const { build } = await buildDesignSim(m, simulator, {
+        ...(opts.clock ? { clock: opts.clock } : {}),
+        ...(opts.verilatorArgs ? { verilatorArgs: opts.verilatorArgs } : {}),
+        ...(opts.mutate ? { mutate: opts.mutate } : {}),
+      });
       const outFile = path.join(work, `out-${simulator}.hex`);
       const run = await build.run({
         plusargs: { in: inFile, out: outFile },
@@ -129,7 +157,10 @@ export async function differential(m: Module, rows: readonly (readonly bigint[])
         throw new Error(`${opts.label} (seed ${opts.seed}): ${simulator} exited ${run.exitCode}\n${run.command}\n${run.stdout}\n${run.stderr}`);
       }
       const ignoreBefore = opts.ignoreBefore ?? 0;
-      const actual = await readVectorFile(outFile, fields.outputs, { allowUnknown: (cycle: number) => cycle < ignoreBefore });
+      const expectedMaps = expected.map((row) => new Map(outputNames.map((n, i) => [n, row[i]!])));
+      const skip = (cycle: number, port: string): boolean =>
+        cycle < ignoreBefore || (opts.dontCare !== undefined && cycle < expected.length && opts.dontCare(port, expectedMaps[cycle]!));
+      const actual = await readVectorFile(outFile, fields.outputs, { allowUnknown: (cycle: number, f) => skip(cycle, f.name) });
       results[simulator] = actual;
       const mismatches: Mismatch[] = [];
       if (actual.length !== expected.length) {
@@ -137,6 +168,7 @@ export async function differential(m: Module, rows: readonly (readonly bigint[])
       }
       for (let c = ignoreBefore; c < expected.length; c++) {
         for (let o = 0; o < outputNames.length; o++) {
+          if (skip(c, outputNames[o]!)) continue;
           comparisons++;
           if (expected[c]![o] !== actual[c]![o]) {
             mismatches.push({ simulator, cycle: c, port: outputNames[o]!, expected: expected[c]![o]!, actual: actual[c]![o]! });

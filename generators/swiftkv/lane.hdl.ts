@@ -11,6 +11,7 @@ import { emitDesign } from '../../hdl/index.ts';
 import { buildSimulation, type SimulatorName, type SimBuild } from '../../sim/simulator.ts';
 import { projectRoot } from '../../sim/cache.ts';
 import { writeModuleFiles } from '../../hdl/artifacts.ts';
+import { applyMutation, type Mutate } from '../../sim/harness.ts';
 import { renderLaneTestbench } from '../../testbenches/lane.ts';
 import { buildLane, laneConfig, laneName, type LaneConfig } from './lane.ts';
 import type { LaneParamsInput } from './numerics.ts';
@@ -27,6 +28,8 @@ export interface HdlRunOptions {
   randomResetSeed?: number;
   /** Write a waveform here. */
   waves?: string;
+  /** Build a deliberately broken copy of the RTL (mutation checks of the test suite). */
+  mutation?: Mutate;
 }
 
 export interface HdlJobResult {
@@ -45,17 +48,18 @@ export interface LaneSim {
 const builds = new Map<string, Promise<LaneSim>>();
 
 /** Emit the lane and its testbench into .cache/designs/<name>/ and build (cached). */
-export function buildLaneSim(params: LaneParamsInput, simulator: SimulatorName): Promise<LaneSim> {
+export function buildLaneSim(params: LaneParamsInput, simulator: SimulatorName, mutation?: Mutate): Promise<LaneSim> {
   const c = laneConfig(params);
   const name = laneName(c);
-  const key = `${simulator}/${name}/${JSON.stringify(params)}`;
+  const key = `${simulator}/${name}/${JSON.stringify(params)}/${mutation?.name ?? ''}`;
   let b = builds.get(key);
   if (!b) {
     b = (async () => {
       const design = emitDesign(buildLane(params));
-      const dir = path.join(projectRoot(), '.cache', 'designs', name);
+      const dir = path.join(projectRoot(), '.cache', 'designs', mutation ? `${name}-mutant-${mutation.name}` : name);
       await mkdir(dir, { recursive: true });
       const sources = await writeModuleFiles(design, dir);
+      if (mutation) await applyMutation(dir, mutation);
       const W = c.formats.params.dataFormat.intBits + c.formats.params.dataFormat.fracBits;
       const tbName = `tb_${name}`;
       const tb = path.join(dir, `${tbName}.v`);
@@ -114,7 +118,7 @@ export function parseLaneOutput(c: LaneConfig, text: string): HdlJobResult[] {
 }
 
 export async function runLaneHdl(params: LaneParamsInput, jobs: readonly LaneJob[], opts: HdlRunOptions): Promise<HdlJobResult[]> {
-  const sim = await buildLaneSim(params, opts.simulator);
+  const sim = await buildLaneSim(params, opts.simulator, opts.mutation);
   const work = await mkdtemp(path.join(tmpdir(), 'lane-'));
   try {
     const jobsFile = path.join(work, 'jobs.hex');
