@@ -133,15 +133,26 @@ export async function writeDesign(
   }
 }
 
-/** Write every module's Verilog into `dir` (which must exist); returns the paths in compile order. */
+/**
+ * Write every module's Verilog into `dir` (which must exist); returns the paths in compile
+ * order. Each file is written beside its place and renamed into it, so processes writing the
+ * same design at once (parallel test workers) never let a reader see half a file.
+ */
 export async function writeModuleFiles(design: EmittedDesign, dir: string): Promise<string[]> {
   const files: string[] = [];
   for (const m of design.modules) {
     const f = path.join(dir, m.fileName);
-    await writeFile(f, m.text);
+    await writeFileAtomic(f, m.text);
     files.push(f);
   }
   return files;
+}
+
+/** Write `text` to a temporary name beside `file`, then rename it into place. */
+export async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
 }
 
 /**

@@ -3,7 +3,7 @@
  * the emitted Verilog under Verilator and Icarus, outputs compared bit for bit. A mismatch
  * reports the seed, the cycle, the port, both values and a waveform of the failing run.
  */
-import { mkdir, writeFile, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, readFile, mkdtemp, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { tmpdir } from 'node:os';
 import { Module, Simulator, Value, emitDesign } from '../hdl/index.ts';
@@ -11,7 +11,7 @@ import { renderVectorTestbench, vectorFields, type PortSpec } from '../testbench
 import { buildSimulation, type SimulatorName, type SimBuild } from './simulator.ts';
 import { writeVectorFile, readVectorFile } from './vectors.ts';
 import { projectRoot } from './cache.ts';
-import { writeModuleFiles } from '../hdl/artifacts.ts';
+import { writeModuleFiles, writeFileAtomic } from '../hdl/artifacts.ts';
 
 export interface DifferentialOptions {
   /** Shown in every failure message together with the seed. */
@@ -68,7 +68,7 @@ export async function applyMutation(dir: string, mut: Mutate): Promise<void> {
   const file = path.join(dir, `${mut.module}.v`);
   const text = await readFile(file, 'utf8');
   if (!text.includes(mut.from)) throw new Error(`mutation ${mut.name}: '${mut.from}' not found in ${mut.module}.v`);
-  await writeFile(file, text.replace(mut.from, mut.to));
+  await writeFileAtomic(file, text.replace(mut.from, mut.to));
 }
 
 /** Expected outputs (raw bits per output port, per cycle) from the TypeScript simulator. */
@@ -103,7 +103,7 @@ export async function buildDesignSim(m: Module, simulator: SimulatorName, opts: 
   const sources = await writeModuleFiles(design, dir);
   if (opts.mutate) await applyMutation(dir, opts.mutate);
   const tbFile = path.join(dir, `${tbName}.v`);
-  await writeFile(tbFile, tb);
+  await writeFileAtomic(tbFile, tb);
   sources.push(tbFile);
   const build = await buildSimulation({
     simulator,

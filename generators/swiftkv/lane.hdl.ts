@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { emitDesign } from '../../hdl/index.ts';
 import { buildSimulation, type SimulatorName, type SimBuild } from '../../sim/simulator.ts';
 import { projectRoot } from '../../sim/cache.ts';
-import { writeModuleFiles } from '../../hdl/artifacts.ts';
+import { writeModuleFiles, writeFileAtomic } from '../../hdl/artifacts.ts';
 import { applyMutation, type Mutate } from '../../sim/harness.ts';
 import { renderLaneTestbench } from '../../testbenches/lane.ts';
 import { buildLane, laneConfig, laneName, type LaneConfig } from './lane.ts';
@@ -63,7 +63,7 @@ export function buildLaneSim(params: LaneParamsInput, simulator: SimulatorName, 
       const W = c.formats.params.dataFormat.intBits + c.formats.params.dataFormat.fracBits;
       const tbName = `tb_${name}`;
       const tb = path.join(dir, `${tbName}.v`);
-      await writeFile(tb, renderLaneTestbench({ tbName, dut: name, B: c.B, PW: c.P * W, LW: c.lenWidth, gemv: W === 32 }));
+      await writeFileAtomic(tb, renderLaneTestbench({ tbName, dut: name, B: c.B, PW: c.P * W, LW: c.lenWidth, gemv: W === 32 }));
       sources.push(tb);
       const build = await buildSimulation({ simulator, top: tbName, sources });
       return { config: c, name, build, dir };
