@@ -1,12 +1,18 @@
 /**
- * SwiftKV-MHA top, attention mode: H head lanes side by side, each with its own q, KV and o
- * streams; nHeads heads are processed in ceil(nHeads / H) rounds. In round r, lane i serves
- * head r*H + i (lanes without a head that round stay idle); the `round` output tells the
- * stream sources which heads to send. A round ends when every started lane has raised done.
+ * SwiftKV-MHA top: H head lanes side by side, and the GEMV engine that drives their PEs.
  *
- * Control: pulse `start` with cfg_len (L) and cfg_heads (nHeads) while busy is low; `done`
- * pulses when the last round finishes; `status_error` is sticky (a lane's error, or nHeads
- * outside 1..maxHeads).
+ * Attention jobs (cfg_mode = 0): each lane has its own q, KV and o streams; nHeads heads are
+ * processed in ceil(nHeads / H) rounds. In round r, lane i serves head r*H + i (lanes without
+ * a head that round stay idle); the `round` output tells the stream sources which heads to
+ * send. A round ends when every started lane has raised done.
+ *
+ * GEMV jobs (cfg_mode = 1): y = W x on every lane's PEs (gemv.ts), x loaded once into a
+ * buffer, weights streamed a column per beat for a block of rows, group scales after every G
+ * columns, rows out on the y stream. docs/mha.md has the formats and timing diagrams.
+ *
+ * Control: pulse `start` with the cfg_* inputs while busy is low; `done` pulses when the job
+ * finishes; `status_error` is sticky until the next start (a lane's error, or a configuration
+ * outside its range).
  */
 import { Module, u, s, lit, mux, clog2, type Expr, type Signal } from '../../hdl/index.ts';
 import { buildGemvLane } from './gemv.ts';
