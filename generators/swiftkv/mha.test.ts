@@ -10,6 +10,7 @@ import { buildMha } from './mha.ts';
 import { runMhaTs } from './mha.driver.ts';
 import { gemvCycles, gemvGolden } from './gemv.ts';
 import { makeRng } from '../../sim/rng.ts';
+import { Simulator } from '../../hdl/index.ts';
 
 describe('SwiftKV-MHA top: attention and GEMV jobs interleaved without reset', () => {
   for (const c of mhaCases(false)) {
@@ -30,4 +31,43 @@ describe('GEMV cycle model', () => {
       expect(runs[0]!.cycles, `H=${H} P=${P} int4=${int4} M=${M} N=${N}`).toBe(gemvCycles({ M, N, group: 32, int4, P, H }));
     }
   }, 120_000);
+});
+
+describe('MHA top rejects bad job configurations', () => {
+  it('nHeads = 0, N not a multiple of the group, N above maxCols, M = 0: done at once with status_error; the next good start clears it', () => {
+    const rng = makeRng(5);
+    const { module, lane } = buildMha({ lane: { headDim: 16, pe: 4, maxContext: 64 }, heads: 2, maxHeads: 4 });
+    const sim = new Simulator(module);
+    sim.set('rst', 1);
+    sim.tick();
+    sim.set('rst', 0);
+    const bad: Record<string, number>[] = [
+      { cfg_mode: 0, cfg_heads: 0, cfg_len: 3 },
+      { cfg_mode: 1, cfg_rows: 4, cfg_cols: 40 },
+      { cfg_mode: 1, cfg_rows: 4, cfg_cols: 4096 + 32 },
+      { cfg_mode: 1, cfg_rows: 0, cfg_cols: 64 },
+    ];
+    for (const cfg of bad) {
+      for (const [k, v] of Object.entries(cfg)) sim.set(k, v);
+      sim.set('start', 1);
+      sim.tick();
+      sim.set('start', 0);
+      expect(sim.get('done').isTrue(), JSON.stringify(cfg)).toBe(true);
+      expect(sim.get('status_error').isTrue(), JSON.stringify(cfg)).toBe(true);
+      expect(sim.get('busy').isTrue(), JSON.stringify(cfg)).toBe(false);
+      sim.tick();
+    }
+    // The next good start clears the sticky error and begins the job.
+    for (const [k, v] of Object.entries({ cfg_mode: 1, cfg_rows: 3, cfg_cols: 32, start: 1 })) sim.set(k, v);
+    sim.tick();
+    sim.set('start', 0);
+    expect(sim.get('status_error').isTrue()).toBe(false);
+    expect(sim.get('busy').isTrue()).toBe(true);
+    expect(sim.get('x_tready').isTrue()).toBe(true);
+    // And the same design computes a good job (fresh simulation).
+    const job = randomGemv(rng, false, 3, 32);
+    const { runs } = runMhaTs(module, lane, 2, [{ gemv: job }], { rng, validProb: 1, readyProb: 1 });
+    expect(runs[0]!.error).toBe(false);
+    expect(runs[0]!.y).toEqual(gemvGolden(job, 32));
+  });
 });
