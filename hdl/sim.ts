@@ -39,9 +39,18 @@ export class Simulator {
   /** Number of clock edges so far. */
   cycle = 0;
   private dirty = true;
+  /** Ports and signals of the top by name: set/get run every cycle of a driver. */
+  private readonly inputs = new Map<string, Signal>();
+  private readonly outputs = new Map<string, Signal>();
+  private readonly topSignals = new Map<string, Signal>();
 
   constructor(top: Module) {
     this.top = top;
+    for (const x of top.signals) {
+      if (x.kind === 'input') this.inputs.set(x.name, x);
+      else if (x.kind === 'output') this.outputs.set(x.name, x);
+      if (!this.topSignals.has(x.name)) this.topSignals.set(x.name, x);
+    }
     this.root = this.elaborate(top, top.name);
     this.processes = this.schedule();
     this.settle();
@@ -50,7 +59,7 @@ export class Simulator {
   // ---- public API ------------------------------------------------------------------------
 
   private port(name: string, dir: 'input' | 'output'): Signal {
-    const s = this.top.signals.find((x) => x.name === name && x.kind === dir);
+    const s = (dir === 'input' ? this.inputs : this.outputs).get(name);
     if (!s) {
       const names = this.top.signals.filter((x) => x.kind === dir).map((x) => x.name).join(', ');
       throw new Error(`${this.top.name} has no ${dir} '${name}' (${dir}s: ${names})`);
@@ -79,8 +88,7 @@ export class Simulator {
   /** Read a top-level output (or, with `internal`, any signal of the top module by name). */
   get(name: string): Value {
     if (this.dirty) this.settle();
-    const s = this.top.signals.find((x) => x.name === name && (x.kind === 'output' || x.kind === 'input'))
-      ?? this.top.signals.find((x) => x.name === name);
+    const s = this.outputs.get(name) ?? this.inputs.get(name) ?? this.topSignals.get(name);
     if (!s) throw new Error(`${this.top.name} has no signal '${name}'`);
     return this.root.values.get(s)!;
   }

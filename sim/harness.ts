@@ -6,7 +6,7 @@
 import { mkdir, readFile, mkdtemp, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { tmpdir } from 'node:os';
-import { Module, Simulator, Value, emitDesign } from '../hdl/index.ts';
+import { Module, Simulator, emitDesign } from '../hdl/index.ts';
 import { renderVectorTestbench, vectorFields, type PortSpec } from '../testbenches/render.ts';
 import { buildSimulation, type SimulatorName, type SimBuild } from './simulator.ts';
 import { writeVectorFile, readVectorFile } from './vectors.ts';
@@ -76,7 +76,7 @@ export function simulateInTs(m: Module, rows: readonly (readonly bigint[])[], in
   const sim = new Simulator(m);
   const out: bigint[][] = [];
   for (const row of rows) {
-    inputNames.forEach((name, i) => sim.set(name, Value.wrap(row[i]!, m.signals.find((s) => s.name === name && s.kind === 'input')!)));
+    inputNames.forEach((name, i) => sim.set(name, row[i]!)); // raw bits: set() accepts them for signed ports too
     out.push(outputNames.map((name) => sim.get(name).bits));
     sim.tick();
   }

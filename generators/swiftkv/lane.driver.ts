@@ -4,7 +4,7 @@
  * Runs on the TypeScript simulator and records the input applied at every cycle, so the same
  * cycle-exact stimulus can be replayed on Verilator and Icarus (sim/harness.ts).
  */
-import { Simulator, Value, type Module } from '../../hdl/index.ts';
+import { Simulator, type Module } from '../../hdl/index.ts';
 import type { Rng } from '../../sim/rng.ts';
 import type { LaneConfig } from './lane.ts';
 
@@ -57,7 +57,7 @@ export function runLaneTs(m: Module, c: LaneConfig, jobs: readonly LaneJob[], bp
   const values = new Map<string, bigint>(inputNames.map((n) => [n, 0n]));
   const set = (n: string, v: bigint | number): void => void values.set(n, BigInt(v));
   const step = (): void => {
-    for (const n of inputNames) sim.set(n, Value.wrap(values.get(n)!, m.signals.find((s) => s.name === n && s.kind === 'input')!));
+    for (const n of inputNames) sim.set(n, values.get(n)!); // raw, non-negative bits
     rows.push(inputNames.map((n) => values.get(n)!));
   };
   // Reset for one cycle.

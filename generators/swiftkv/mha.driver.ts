@@ -3,7 +3,7 @@
  * random valid gaps and ready stalls, serving in each round the heads the `round` output
  * names. Records the input of every cycle for a cycle-exact replay on Verilator or Icarus.
  */
-import { Simulator, Value, type Module } from '../../hdl/index.ts';
+import { Simulator, type Module } from '../../hdl/index.ts';
 import type { Backpressure, LaneJob } from './lane.driver.ts';
 import { beats } from './lane.driver.ts';
 import type { LaneConfig } from './lane.ts';
@@ -89,7 +89,7 @@ export function runMhaTs(
   const rows: bigint[][] = [];
   const set = (n: string, v: bigint | number): void => void values.set(n, BigInt(v));
   const step = (): void => {
-    for (const p of inputs) sim.set(p.name, Value.wrap(values.get(p.name)!, p));
+    for (const p of inputs) sim.set(p.name, values.get(p.name)!); // raw, non-negative bits
     rows.push(inputNames.map((n) => values.get(n)!));
   };
   set('rst', 1);
