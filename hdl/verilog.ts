@@ -19,7 +19,7 @@ import { type HwType, typeName, minValue } from './types.ts';
 import { Namespace, legalize } from './names.ts';
 import { formatLocation, type SourceLoc } from './source.ts';
 import { HdlError } from './errors.ts';
-import { pruneFor } from './stmt.ts';
+import { pruneFor, readExprs, auxiliaryExprs } from './stmt.ts';
 import { assertClean } from './checks.ts';
 
 export interface EmitOptions {
@@ -200,34 +200,7 @@ class ModuleEmitter {
       seen.add(e);
       for (const c of children(e)) visit(c);
     };
-    const visitStmts = (stmts: readonly Stmt[]): void => {
-      for (const st of stmts) {
-        if (st.kind === 'assign') visit(st.value);
-        else if (st.kind === 'when') {
-          for (const b of st.branches) {
-            if (b.cond) visit(b.cond);
-            visitStmts(b.body);
-          }
-        } else {
-          visit(st.subject);
-          for (const c of st.cases) visitStmts(c.body);
-        }
-      }
-    };
-    visitStmts(this.m.body);
-    for (const s of this.m.signals) if (s.enable) visit(s.enable);
-    for (const mem of this.m.memories) {
-      for (const r of mem.readPorts) {
-        visit(r.addr);
-        if (r.enable) visit(r.enable);
-      }
-      for (const w of mem.writePorts) {
-        visit(w.addr);
-        visit(w.data);
-        visit(w.enable);
-      }
-    }
-    for (const inst of this.m.instances) for (const e of inst.inputs.values()) visit(e);
+    for (const e of [...readExprs(this.m.body), ...auxiliaryExprs(this.m)]) visit(e);
   }
 
   private collectAssignedTargets(): Set<Signal> {
