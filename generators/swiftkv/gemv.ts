@@ -21,6 +21,11 @@ export interface GemvParams {
   group: number;
 }
 
+/** One of three values by a 2-bit field index (3 selects the last). */
+function pick3(field: Expr, v: readonly [Expr, Expr, Expr]): Expr {
+  return mux(field.eq(0), v[0], mux(field.eq(1), v[1], v[2]));
+}
+
 export function buildGemvLane(p: GemvParams): Module {
   const { P } = p;
   const m = new Module(`swiftkv_gemv_p${P}`);
@@ -52,8 +57,8 @@ export function buildGemvLane(p: GemvParams): Module {
   const aOut: Expr[] = [];
   const bOut: Expr[] = [];
   for (let i = 0; i < P; i++) {
-    const sSel = mux(field.eq(0), sRegs[i]![0]!, mux(field.eq(1), sRegs[i]![1]!, sRegs[i]![2]!));
-    const scSel = mux(field.eq(0), scaleOf(i, 0), mux(field.eq(1), scaleOf(i, 1), scaleOf(i, 2)));
+    const sSel = pick3(field, [sRegs[i]![0]!, sRegs[i]![1]!, sRegs[i]![2]!]);
+    const scSel = pick3(field, [scaleOf(i, 0), scaleOf(i, 1), scaleOf(i, 2)]);
     aOut.push(mux(mac, w[i]!, mux(scale, sSel, lit(0, s(32)))));
     bOut.push(mux(mac, x.resize(32), mux(scale, scSel.resize(32), lit(0, s(32)))));
   }
@@ -83,7 +88,7 @@ export function buildGemvLane(p: GemvParams): Module {
   // Output select: Y of (out_pe, out_field).
   let y: Expr = lit(0, s(64));
   for (let i = P - 1; i >= 0; i--) {
-    const row = mux(outField.eq(0), yRegs[i]![0]!, mux(outField.eq(1), yRegs[i]![1]!, yRegs[i]![2]!));
+    const row = pick3(outField, [yRegs[i]![0]!, yRegs[i]![1]!, yRegs[i]![2]!]);
     y = P === 1 ? row : mux(outPe.eq(i), row, y);
   }
   m.output('y', s(64), 'Y of the selected row').set(y);

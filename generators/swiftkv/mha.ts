@@ -14,7 +14,7 @@
  * finishes; `status_error` is sticky until the next start (a lane's error, or a configuration
  * outside its range).
  */
-import { Module, u, s, lit, mux, clog2, type Expr, type Signal } from '../../hdl/index.ts';
+import { Module, u, s, lit, mux, clog2, type Expr } from '../../hdl/index.ts';
 import { buildGemvLane } from './gemv.ts';
 import { buildLane, laneConfig, laneName, type LaneConfig } from './lane.ts';
 import type { LaneParamsInput } from './numerics.ts';
@@ -112,6 +112,10 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
     const head = round.zext(rw + clog2(H + 1) + 1).mul(H).add(i);
     const used = m.wire(`lane${i}_used`, head.lt(nHeads));
     const doneSeen = m.reg(`lane${i}_done_seen`, u(1), { domain: cd, reset: 0 });
+    // The lane's PE operands come from its GEMV share, instantiated after it.
+    const peMode = m.wire(`lane${i}_pe_mode`, u(2));
+    const peA = m.wire(`lane${i}_pe_a`, u(c.P * 32));
+    const peB = m.wire(`lane${i}_pe_b`, u(c.P * 32));
     const inst = m.instance(`u_lane${i}`, lane, {
       clk: cd.clock,
       rst: cd.reset!,
@@ -125,9 +129,9 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
       kv_tlast: m.input(`kv${i}_tlast`, u(1)),
       o_tready: m.input(`o${i}_tready`, u(1)),
       pe_override: gActive,
-      pe_mode: m.wire(`lane${i}_pe_mode`, u(2)),
-      pe_a: m.wire(`lane${i}_pe_a`, u(c.P * 32)),
-      pe_b: m.wire(`lane${i}_pe_b`, u(c.P * 32)),
+      pe_mode: peMode,
+      pe_a: peA,
+      pe_b: peB,
     });
     const gl = m.instance(`u_gemv${i}`, gemvLane, {
       clk: cd.clock,
@@ -146,9 +150,9 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
       pe_p: inst.out('pe_p'),
       pe_g: inst.out('pe_g'),
     });
-    (m.signals.find((x) => x.name === `lane${i}_pe_mode`) as Signal).set(gl.out('pe_mode'));
-    (m.signals.find((x) => x.name === `lane${i}_pe_a`) as Signal).set(gl.out('pe_a'));
-    (m.signals.find((x) => x.name === `lane${i}_pe_b`) as Signal).set(gl.out('pe_b'));
+    peMode.set(gl.out('pe_mode'));
+    peA.set(gl.out('pe_a'));
+    peB.set(gl.out('pe_b'));
     laneYs.push(gl.out('y'));
     m.output(`q${i}_tready`, u(1)).set(inst.out('q_tready'));
     m.output(`kv${i}_tready`, u(1)).set(inst.out('kv_tready'));
