@@ -6,13 +6,14 @@
  * yosys check). Set FUZZ_SEED to explore other seeds; failures print the seed to reproduce.
  */
 import { describe, expect, it } from 'vitest';
-import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeRng } from '../sim/rng.ts';
 import { randomCombinational, randomSequential } from './fuzz.ts';
 import { differential } from '../sim/harness.ts';
 import { emitDesign, type Module } from './index.ts';
+import { writeModuleFiles } from './artifacts.ts';
 import { lintVerilog } from '../sim/verilator.ts';
 import { iverilogLint } from '../sim/icarus.ts';
 import { yosysCheck } from '../sim/yosys.ts';
@@ -23,13 +24,7 @@ const reproduce = (seed: number): string => `FUZZ_SEED=${seed} npx vitest run hd
 async function lintAll(m: Module): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fuzz-lint-'));
   try {
-    const d = emitDesign(m);
-    const files: string[] = [];
-    for (const x of d.modules) {
-      const f = join(dir, x.fileName);
-      await writeFile(f, x.text);
-      files.push(f);
-    }
+    const files = await writeModuleFiles(emitDesign(m), dir);
     // Random trees contain comparisons Verilator proves constant after its own constant
     // propagation (UNSIGNED); the emitter folds the direct cases, this lint allows the rest.
     // Every other warning fails the test.

@@ -3,13 +3,14 @@
  * synthesised without latches, and simulated on both simulators against its golden model.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildMac, defaultMacParams, macName } from './mac.ts';
 import { macGolden, type MacSample } from './mac.golden.ts';
 import { emitDesign, Value } from '../../hdl/index.ts';
 import { differential } from '../../sim/harness.ts';
+import { writeModuleFiles } from '../../hdl/artifacts.ts';
 import { lintVerilog } from '../../sim/verilator.ts';
 import { iverilogLint } from '../../sim/icarus.ts';
 import { yosysCheck, synthXilinx } from '../../sim/yosys.ts';
@@ -19,13 +20,7 @@ const p = defaultMacParams;
 
 async function emitted(): Promise<{ dir: string; files: string[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'mac-'));
-  const d = emitDesign(buildMac(p));
-  const files: string[] = [];
-  for (const m of d.modules) {
-    await writeFile(join(dir, m.fileName), m.text);
-    files.push(join(dir, m.fileName));
-  }
-  return { dir, files };
+  return { dir, files: await writeModuleFiles(emitDesign(buildMac(p)), dir) };
 }
 
 describe('example MAC generator', () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { buildPe, peGolden, unpackFields, PE_MODE_INT4, PE_MODE_INT8 } from './pe.ts';
 import { Module, Simulator, Value, emitDesign, s, u, lit } from '../../hdl/index.ts';
 import { differential } from '../../sim/harness.ts';
+import { writeModuleFiles } from '../../hdl/artifacts.ts';
 import { synthXilinx } from '../../sim/yosys.ts';
 import { runTool } from '../../sim/simulator.ts';
 import { makeRng } from '../../sim/rng.ts';
@@ -102,9 +103,7 @@ describe('PE GEMV packing', () => {
       const counts: Record<string, { dsp: number; lut: number; ff: number }> = {};
       for (const gemv of [false, true]) {
         const d = emitDesign(buildPe({ gemv }));
-        const f = join(dir, d.modules[0]!.fileName);
-        await writeFile(f, d.modules[0]!.text);
-        const r = await synthXilinx([f], d.top);
+        const r = await synthXilinx(await writeModuleFiles(d, dir), d.top);
         counts[gemv ? 'gemv' : 'attention-only'] = { dsp: r.total.dsp, lut: r.total.lut, ff: r.total.ff };
       }
       console.log(`PE cost (yosys synth_xilinx -family xcup): ${JSON.stringify(counts)}`);
