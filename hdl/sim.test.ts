@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Module, Simulator, u, s, mux } from './index.ts';
 import { buildMac, defaultMacParams } from '../generators/example/mac.ts';
 import { macGolden, type MacSample } from '../generators/example/mac.golden.ts';
-import { makeRng } from '../sim/rng.ts';
+import { makeRng } from '../verify/rng.ts';
 
 describe('cycle simulator', () => {
   it('registers: synchronous reset, enable, conditional hold', () => {

@@ -5,9 +5,9 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { writeNpy, readNpy } from '../sim/npy.ts';
-import { referenceAttention, relativeError } from '../sim/reference.ts';
-import { makeRng } from '../sim/rng.ts';
+import { writeNpy, readNpy } from '../testbenches/npy.ts';
+import { referenceAttention, relativeError } from '../verify/reference.ts';
+import { makeRng } from '../verify/rng.ts';
 
 const script = join(import.meta.dirname, 'attend.ts');
 

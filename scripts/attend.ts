@@ -12,10 +12,10 @@ import { parseArgs } from 'node:util';
 import { renameSync, existsSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { readNpy, writeNpy, type NpyArray } from '../sim/npy.ts';
-import { referenceAttention, errorReport } from '../sim/reference.ts';
+import { readNpy, writeNpy, type NpyArray } from '../testbenches/npy.ts';
+import { referenceAttention, errorReport } from '../verify/reference.ts';
 import { laneConfig, laneCycles } from '../generators/swiftkv/lane.ts';
-import { runLaneHdl } from '../generators/swiftkv/lane.hdl.ts';
+import { runLaneHdl } from '../verify/swiftkv/lane.rtl.ts';
 import { goldenAttention } from '../generators/swiftkv/golden.ts';
 import { DEFAULT_MAX_CONTEXT } from '../generators/swiftkv/numerics.ts';
 

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { buildLane, laneConfig } from '../generators/swiftkv/lane.ts';
-import { runLaneTs } from '../generators/swiftkv/lane.driver.ts';
-import { runLaneHdl } from '../generators/swiftkv/lane.hdl.ts';
-import { makeJob } from '../generators/swiftkv/lane.data.ts';
-import { makeRng } from '../sim/rng.ts';
+import { runLaneTs } from '../verify/swiftkv/lane.driver.ts';
+import { runLaneHdl } from '../verify/swiftkv/lane.rtl.ts';
+import { makeJob } from '../verify/swiftkv/stimulus.ts';
+import { makeRng } from '../verify/rng.ts';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

@@ -8,11 +8,11 @@ import { buildMac, defaultMacParams, macName } from '../generators/example/mac.t
 import { macGolden, type MacSample } from '../generators/example/mac.golden.ts';
 import { emitDesign, Value } from '../hdl/index.ts';
 import { writeDesign } from '../hdl/artifacts.ts';
-import { differential } from '../sim/harness.ts';
+import { differential } from '../verify/harness.ts';
 import { lintVerilog } from '../sim/verilator.ts';
 import { iverilogLint } from '../sim/icarus.ts';
 import { yosysCheck, synthXilinx } from '../sim/yosys.ts';
-import { makeRng } from '../sim/rng.ts';
+import { makeRng } from '../verify/rng.ts';
 import { projectRoot } from '../sim/cache.ts';
 
 async function main(): Promise<void> {

@@ -12,7 +12,7 @@ import { writeDesign, sweepTemporaries } from '../hdl/artifacts.ts';
 import { buildMha, mhaName } from '../generators/swiftkv/mha.ts';
 import { laneCycles } from '../generators/swiftkv/lane.ts';
 import { describeFormats } from '../generators/swiftkv/numerics.ts';
-import { designReport, xdcTemplate } from '../generators/swiftkv/report.ts';
+import { designReport, xdcTemplate } from '../flow/report.ts';
 import { projectRoot } from '../sim/cache.ts';
 
 const int = (name: string, lo: number, hi: number, dflt: number) =>

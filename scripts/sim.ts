@@ -8,9 +8,9 @@
  *   npx tsx scripts/sim.ts --no-accuracy   matrix only
  */
 import { parseArgs } from 'node:util';
-import { fullMatrix, runCase, caseName, type RegressCase, type CaseResult } from '../generators/swiftkv/lane.regress.ts';
-import { accuracyTable } from '../generators/swiftkv/accuracy.ts';
-import { mhaCases, mhaCaseName, runMhaCase } from '../generators/swiftkv/mha.regress.ts';
+import { fullMatrix, runCase, caseName, type RegressCase, type CaseResult } from '../verify/swiftkv/lane.regress.ts';
+import { accuracyTable } from '../verify/swiftkv/accuracy.ts';
+import { mhaCases, mhaCaseName, runMhaCase } from '../verify/swiftkv/mha.regress.ts';
 
 function parse(): { cases: RegressCase[]; accuracy: boolean; mha: boolean } {
   const { values } = parseArgs({

@@ -9,7 +9,7 @@ import {
   toolVersion,
   type NormalizedBuildRequest,
   type SimBackend,
-} from './simulator.ts';
+} from './tool.ts';
 
 const VVP_FILE = 'sim.vvp';
 

@@ -14,7 +14,7 @@ import {
 } from './simulator.ts';
 import { lintVerilog } from './verilator.ts';
 import { iverilogLint } from './icarus.ts';
-import { readVectorFile, toSigned, toUnsigned, writeVectorFile, type ParseVectorOptions } from './vectors.ts';
+import { readVectorFile, toSigned, toUnsigned, writeVectorFile, type ParseVectorOptions } from '../testbenches/vectors.ts';
 import { renderVectorTestbench, vectorFields, type VectorTbOptions } from '../testbenches/render.ts';
 
 // Verilator C++ builds take a few seconds each (the first one ~10 s on 2 cores).
@@ -438,8 +438,8 @@ describe('lint', () => {
 });
 
 describe('modules', () => {
-  it('load in any order under native ESM (backend <-> simulator.ts import cycle)', SLOW, async () => {
-    for (const mod of ['verilator.ts', 'icarus.ts', 'simulator.ts']) {
+  it('load in any order under native ESM (no import cycle between the drivers)', SLOW, async () => {
+    for (const mod of ['verilator.ts', 'icarus.ts', 'simulator.ts', 'tool.ts', 'yosys.ts']) {
       const url = new URL(`./${mod}`, import.meta.url).href;
       const r = await execa('node', ['--import', 'tsx', '--input-type=module', '-e', `await import(${JSON.stringify(url)});`], {
         reject: false,

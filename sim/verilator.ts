@@ -19,7 +19,7 @@ import {
   toolVersion,
   type NormalizedBuildRequest,
   type SimBackend,
-} from './simulator.ts';
+} from './tool.ts';
 
 /** Name of the generated C++ model class / makefile prefix. */
 const PREFIX = 'Vsim';

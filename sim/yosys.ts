@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runTool, SimulatorFailedError } from './simulator.ts';
+import { runTool, SimulatorFailedError } from './tool.ts';
 
 export interface YosysCheck {
   ok: boolean;

@@ -3,11 +3,11 @@
  *
  * Input vector file fields: every input except the clock, in `ports` order.
  * Output vector file fields: every output, in `ports` order.
- * `vectorFields(opts)` returns both lists for use with sim/vectors.ts.
+ * `vectorFields(opts)` returns both lists for use with testbenches/vectors.ts.
  */
 import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
-import type { VectorField } from '../sim/vectors.ts';
+import type { VectorField } from './vectors.ts';
 
 export interface PortSpec {
   name: string;

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { exp2Table, exp2Golden, exp2DiffWidth, exp2TableWidth, EXP2_DEFAULTS } from './exp2.ts';
 import { iroot } from './numerics.ts';
-import { makeRng } from '../../sim/reference.ts';
+import { makeRng } from '../../verify/reference.ts';
 
 const FS = 17; // score fraction bits: 5 index + 12 interpolation
 const F = 30;

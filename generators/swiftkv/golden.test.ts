@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { goldenAttention, recipExact, type GoldenResult, shiftRightRne } from './golden.ts';
 import { exp2Table, EXP2_DEFAULTS } from './exp2.ts';
 import { scaleConstant } from './numerics.ts';
-import { referenceAttentionRaw, dequantize, quantize, errorReport, makeRng, type Rng } from '../../sim/reference.ts';
+import { referenceAttentionRaw, dequantize, quantize, errorReport, makeRng, type Rng } from '../../verify/reference.ts';
 import { Value } from '../../hdl/value.ts';
 import { valueArith } from '../../hdl/arith.ts';
 import { s as sT, u as uT } from '../../hdl/types.ts';

@@ -17,7 +17,7 @@ import {
   scaleQuery, scaleLiteral, dotExact, dotAccumulate, narrowScore, maxStage, maxStageShift, accZMultiply, accYMultiply,
   accZShift, accYShift, shiftRightRne, recipStart, recipStep, recipFinish, normalizeOutput,
 } from './golden.ts';
-import { makeRng, type Rng } from '../../sim/reference.ts';
+import { makeRng, type Rng } from '../../verify/reference.ts';
 
 function signal(t: HwType): Expr {
   return new Expr(t, { kind: 'signal' });

@@ -8,9 +8,9 @@ import * as path from 'node:path';
 import { tmpdir } from 'node:os';
 import { Module, Simulator, emitDesign } from '../hdl/index.ts';
 import { renderVectorTestbench, vectorFields, type PortSpec } from '../testbenches/render.ts';
-import { buildSimulation, type SimulatorName, type SimBuild } from './simulator.ts';
-import { writeVectorFile, readVectorFile } from './vectors.ts';
-import { projectRoot } from './cache.ts';
+import { buildSimulation, type SimulatorName, type SimBuild } from '../sim/simulator.ts';
+import { writeVectorFile, readVectorFile } from '../testbenches/vectors.ts';
+import { projectRoot } from '../sim/cache.ts';
 import { writeModuleFiles, writeFileAtomic } from '../hdl/artifacts.ts';
 
 export interface DifferentialOptions {

@@ -11,10 +11,10 @@ import { emitDesign } from '../../hdl/index.ts';
 import { buildSimulation, type SimulatorName, type SimBuild } from '../../sim/simulator.ts';
 import { projectRoot } from '../../sim/cache.ts';
 import { writeModuleFiles, writeFileAtomic } from '../../hdl/artifacts.ts';
-import { applyMutation, type Mutate } from '../../sim/harness.ts';
+import { applyMutation, type Mutate } from '../harness.ts';
 import { renderLaneTestbench } from '../../testbenches/lane.ts';
-import { buildLane, laneConfig, laneName, type LaneConfig } from './lane.ts';
-import type { LaneParamsInput } from './numerics.ts';
+import { buildLane, laneConfig, laneName, type LaneConfig } from '../../generators/swiftkv/lane.ts';
+import type { LaneParamsInput } from '../../generators/swiftkv/numerics.ts';
 import { beats, type LaneJob } from './lane.driver.ts';
 
 export interface HdlRunOptions {

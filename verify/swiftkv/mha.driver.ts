@@ -6,8 +6,8 @@
 import { Simulator, type Module } from '../../hdl/index.ts';
 import type { Backpressure, LaneJob } from './lane.driver.ts';
 import { beats } from './lane.driver.ts';
-import type { LaneConfig } from './lane.ts';
-import type { GemvJob } from './gemv.ts';
+import type { LaneConfig } from '../../generators/swiftkv/lane.ts';
+import type { GemvJob } from '../../generators/swiftkv/gemv.ts';
 
 export interface MhaJob {
   /** One job per head (all with the same L). */

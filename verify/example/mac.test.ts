@@ -6,15 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildMac, defaultMacParams, macName } from './mac.ts';
-import { macGolden, type MacSample } from './mac.golden.ts';
+import { buildMac, defaultMacParams, macName } from '../../generators/example/mac.ts';
+import { macGolden, type MacSample } from '../../generators/example/mac.golden.ts';
 import { emitDesign, Value } from '../../hdl/index.ts';
-import { differential } from '../../sim/harness.ts';
+import { differential } from '../harness.ts';
 import { writeModuleFiles } from '../../hdl/artifacts.ts';
 import { lintVerilog } from '../../sim/verilator.ts';
 import { iverilogLint } from '../../sim/icarus.ts';
 import { yosysCheck, synthXilinx } from '../../sim/yosys.ts';
-import { makeRng } from '../../sim/rng.ts';
+import { makeRng } from '../rng.ts';
 
 const p = defaultMacParams;
 

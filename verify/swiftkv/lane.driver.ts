@@ -2,11 +2,11 @@
  * Drives a lane the way its environment does: valid/ready sources for q and KV that hold a
  * beat until it is taken (AXI rule), a sink for o with a random tready, start/cfg_len control.
  * Runs on the TypeScript simulator and records the input applied at every cycle, so the same
- * cycle-exact stimulus can be replayed on Verilator and Icarus (sim/harness.ts).
+ * cycle-exact stimulus can be replayed on Verilator and Icarus (verify/harness.ts).
  */
 import { Simulator, type Module } from '../../hdl/index.ts';
-import type { Rng } from '../../sim/rng.ts';
-import type { LaneConfig } from './lane.ts';
+import type { Rng } from '../rng.ts';
+import type { LaneConfig } from '../../generators/swiftkv/lane.ts';
 
 export interface LaneJob {
   /** Raw data-format values: q[d], k[L][d], v[L][d]. */

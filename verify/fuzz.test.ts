@@ -9,17 +9,17 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeRng } from '../sim/rng.ts';
+import { makeRng } from './rng.ts';
 import { randomCombinational, randomSequential } from './fuzz.ts';
-import { differential } from '../sim/harness.ts';
-import { emitDesign, type Module } from './index.ts';
-import { writeModuleFiles } from './artifacts.ts';
+import { differential } from './harness.ts';
+import { emitDesign, type Module } from '../hdl/index.ts';
+import { writeModuleFiles } from '../hdl/artifacts.ts';
 import { lintVerilog } from '../sim/verilator.ts';
 import { iverilogLint } from '../sim/icarus.ts';
 import { yosysCheck } from '../sim/yosys.ts';
 
 const base = Number(process.env.FUZZ_SEED ?? 1129);
-const reproduce = (seed: number): string => `FUZZ_SEED=${seed} npx vitest run hdl/fuzz.test.ts`;
+const reproduce = (seed: number): string => `FUZZ_SEED=${seed} npx vitest run verify/fuzz.test.ts`;
 
 async function lintAll(m: Module): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fuzz-lint-'));

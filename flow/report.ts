@@ -6,11 +6,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EmittedDesign } from '../../hdl/index.ts';
-import { synthXilinx, type Resources } from '../../sim/yosys.ts';
-import { writeModuleFiles } from '../../hdl/artifacts.ts';
-import type { LaneConfig } from './lane.ts';
-import { gemvCycles } from './gemv.ts';
+import type { EmittedDesign } from '../hdl/index.ts';
+import { synthXilinx, type Resources } from '../sim/yosys.ts';
+import { writeModuleFiles } from '../hdl/artifacts.ts';
+import type { LaneConfig } from '../generators/swiftkv/lane.ts';
+import { gemvCycles } from '../generators/swiftkv/gemv.ts';
 
 export interface ReportInput {
   design: EmittedDesign;

@@ -6,13 +6,13 @@
  */
 import * as path from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { goldenAttention } from './golden.ts';
-import { laneConfig, laneCycles } from './lane.ts';
-import { runLaneHdl } from './lane.hdl.ts';
-import { makeJob, dataKinds, type DataKind } from './lane.data.ts';
-import type { Rescale } from './numerics.ts';
+import { goldenAttention } from '../../generators/swiftkv/golden.ts';
+import { laneConfig, laneCycles } from '../../generators/swiftkv/lane.ts';
+import { runLaneHdl } from './lane.rtl.ts';
+import { makeJob, dataKinds, type DataKind } from './stimulus.ts';
+import type { Rescale } from '../../generators/swiftkv/numerics.ts';
 import type { SimulatorName } from '../../sim/simulator.ts';
-import { makeRng } from '../../sim/rng.ts';
+import { makeRng } from '../rng.ts';
 import { projectRoot } from '../../sim/cache.ts';
 
 export interface RegressCase {

@@ -1,6 +1,6 @@
 /** Seeded random stimulus for the block-level differential runs (blocks.test.ts, mutation.test.ts). */
 import type { Module } from '../../hdl/index.ts';
-import type { Rng } from '../../sim/rng.ts';
+import type { Rng } from '../rng.ts';
 
 /** Random stimulus with a reset first, start pulses now and then, exp2 inputs <= 0, Z >= 1/2. */
 export function blockRows(m: Module, cycles: number, rng: Rng): bigint[][] {

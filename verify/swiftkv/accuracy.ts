@@ -3,10 +3,10 @@
  * normal and outlier-channel data, for both rescale options. The golden model is bit-exact with
  * the RTL (the regression checks it), so these figures are the RTL's.
  */
-import { goldenAttention } from './golden.ts';
-import { makeJob, type DataKind } from './lane.data.ts';
-import { referenceAttentionRaw, relativeError } from '../../sim/reference.ts';
-import { makeRng } from '../../sim/rng.ts';
+import { goldenAttention } from '../../generators/swiftkv/golden.ts';
+import { makeJob, type DataKind } from './stimulus.ts';
+import { referenceAttentionRaw, relativeError } from '../reference.ts';
+import { makeRng } from '../rng.ts';
 
 export interface AccuracyOptions {
   d: number;

@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { mhaCases, mhaCaseName, runMhaCase, randomGemv } from './mha.regress.ts';
-import { buildMha } from './mha.ts';
+import { buildMha } from '../../generators/swiftkv/mha.ts';
 import { runMhaTs } from './mha.driver.ts';
-import { gemvCycles, gemvGolden } from './gemv.ts';
-import { makeRng } from '../../sim/rng.ts';
+import { gemvCycles, gemvGolden } from '../../generators/swiftkv/gemv.ts';
+import { makeRng } from '../rng.ts';
 import { Simulator } from '../../hdl/index.ts';
 
 describe('SwiftKV-MHA top: attention and GEMV jobs interleaved without reset', () => {

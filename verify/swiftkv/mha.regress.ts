@@ -4,14 +4,14 @@
  * per head, the GEMV golden per job) on the TypeScript simulator, then replayed cycle for cycle
  * on Verilator and/or Icarus (every output, every cycle).
  */
-import { buildMha } from './mha.ts';
+import { buildMha } from '../../generators/swiftkv/mha.ts';
 import { runMhaTs, type MhaJob, type GemvJobSpec } from './mha.driver.ts';
-import { goldenAttention } from './golden.ts';
-import { gemvGolden, type GemvJob } from './gemv.ts';
-import { makeJob } from './lane.data.ts';
-import { differential } from '../../sim/harness.ts';
-import { makeRng, type Rng } from '../../sim/rng.ts';
-import type { Rescale } from './numerics.ts';
+import { goldenAttention } from '../../generators/swiftkv/golden.ts';
+import { gemvGolden, type GemvJob } from '../../generators/swiftkv/gemv.ts';
+import { makeJob } from './stimulus.ts';
+import { differential } from '../harness.ts';
+import { makeRng, type Rng } from '../rng.ts';
+import type { Rescale } from '../../generators/swiftkv/numerics.ts';
 import type { SimulatorName } from '../../sim/simulator.ts';
 
 /** An attention job (nHeads, L) or a GEMV job ('int8' | 'int4', M rows, N columns). */

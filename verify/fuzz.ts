@@ -3,8 +3,8 @@
  * every node kind (with shared subexpressions and user names), and small sequential circuits
  * with registers, when/switch trees, a RAM and a ROM. Deterministic for a given seed.
  */
-import { Module, Signal, u, s, lit, mux, cat, type Expr, type HwType, type ClockDomain } from './index.ts';
-import type { Rng } from '../sim/rng.ts';
+import { Module, Signal, u, s, lit, mux, cat, type Expr, type HwType, type ClockDomain } from '../hdl/index.ts';
+import type { Rng } from './rng.ts';
 
 const MAX_W = 96;
 

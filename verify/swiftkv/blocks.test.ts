@@ -5,10 +5,10 @@
  * outputs can hide (a 1-LSB error of Z at 30 fraction bits rarely reaches o at 17).
  */
 import { describe, expect, it } from 'vitest';
-import { buildDot, buildMax, buildAccNorm, buildRecip, buildExp2, laneConfig } from './lane.ts';
-import { buildFifo } from '../common/fifo.ts';
-import { differential } from '../../sim/harness.ts';
-import { makeRng } from '../../sim/rng.ts';
+import { buildDot, buildMax, buildAccNorm, buildRecip, buildExp2, laneConfig } from '../../generators/swiftkv/lane.ts';
+import { buildFifo } from '../../generators/common/fifo.ts';
+import { differential } from '../harness.ts';
+import { makeRng } from '../rng.ts';
 import type { Module } from '../../hdl/index.ts';
 import { blockRows } from './blocks.stimulus.ts';
 

@@ -3,7 +3,7 @@
  * normal data, outlier channels, tied scores, a running max that moves on the first, middle or
  * last token, and values at the edges of the format.
  */
-import type { Rng } from '../../sim/rng.ts';
+import type { Rng } from '../rng.ts';
 import type { LaneJob } from './lane.driver.ts';
 
 export type DataKind = 'normal' | 'outliers' | 'ties' | 'max-first' | 'max-middle' | 'max-last' | 'edges';

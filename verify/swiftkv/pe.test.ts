@@ -7,13 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPe, peGolden, unpackFields, PE_MODE_INT4, PE_MODE_INT8 } from './pe.ts';
+import { buildPe, peGolden, unpackFields, PE_MODE_INT4, PE_MODE_INT8 } from '../../generators/swiftkv/pe.ts';
 import { Module, Simulator, Value, emitDesign, s, u, lit } from '../../hdl/index.ts';
-import { differential } from '../../sim/harness.ts';
+import { differential } from '../harness.ts';
 import { writeModuleFiles } from '../../hdl/artifacts.ts';
 import { synthXilinx } from '../../sim/yosys.ts';
 import { runTool } from '../../sim/simulator.ts';
-import { makeRng } from '../../sim/rng.ts';
+import { makeRng } from '../rng.ts';
 
 /** Vectors [a, b, mode] covering every (w_i, x) pair of every lane i of a GEMV mode. */
 function gemvVectors(mode: number): bigint[][] {

@@ -6,13 +6,13 @@
  * tie gives alpha = beta = 1 either way, are deliberately not used.)
  */
 import { describe, expect, it } from 'vitest';
-import { runLaneHdl } from './lane.hdl.ts';
-import { goldenAttention } from './golden.ts';
-import { makeJob } from './lane.data.ts';
-import { buildAccNorm, buildExp2, laneConfig } from './lane.ts';
+import { runLaneHdl } from './lane.rtl.ts';
+import { goldenAttention } from '../../generators/swiftkv/golden.ts';
+import { makeJob } from './stimulus.ts';
+import { buildAccNorm, buildExp2, laneConfig } from '../../generators/swiftkv/lane.ts';
 import { blockRows } from './blocks.stimulus.ts';
-import { differential, DifferentialMismatch } from '../../sim/harness.ts';
-import { makeRng } from '../../sim/rng.ts';
+import { differential, DifferentialMismatch } from '../harness.ts';
+import { makeRng } from '../rng.ts';
 
 const params = { headDim: 16, pe: 4 };
 
