@@ -273,6 +273,20 @@ export class InstanceHandle {
   }
 }
 
+/**
+ * What a primitive module is, for tools that treat it as a unit (resource counts, timing): a
+ * DSP48E2 tile written in the register pattern Vivado absorbs into the slice. `inputsRegistered`
+ * (every data input goes straight into an input register) and `outputRegistered` (the output
+ * comes straight from the P register) tell timing analysis whether the tile's ports are
+ * register endpoints; `latency` is the number of register stages from input to output.
+ */
+export interface PrimitiveInfo {
+  readonly kind: 'dsp48e2';
+  readonly inputsRegistered: boolean;
+  readonly outputRegistered: boolean;
+  readonly latency: number;
+}
+
 export class Module {
   readonly kind = 'module';
   readonly signals: Signal[] = [];
@@ -285,6 +299,8 @@ export class Module {
   doc: string | undefined;
   /** Generator name and parameters, emitted in the header and the manifest. */
   generator: { name: string; params: Record<string, unknown> } | undefined;
+  /** Set on modules that stand for one hardware primitive (a DSP slice); see PrimitiveInfo. */
+  primitive: PrimitiveInfo | undefined;
   private block: Stmt[];
 
   constructor(readonly name: string) {
