@@ -7,9 +7,13 @@
  *   latches        combinational signals are assigned on every path (no inferred latch)
  *   names          names are legal Verilog identifiers, not keywords, unique per module
  *   unused         wires, registers and inputs that nothing reads (warnings)
+ *   dsp-pattern    every multiplier of two variables is a DSP tile (hdl/dsp.ts) in the register
+ *                  pattern of the slice: operands straight from registers, the product straight
+ *                  into a register (errors inside tiles, warnings for multipliers outside them)
  *   comb-loops     no combinational loop, across the whole hierarchy
  */
 import { Module, Signal, ExternModule } from './module.ts';
+import { type Expr, children } from './expr.ts';
 import { HdlError, HdlCheckError } from './errors.ts';
 import { assignedSignals, readExprs, signalsRead, assignsOnAllPaths, auxiliaryExprs, pruneFor } from './stmt.ts';
 import { isKeyword, isLegalIdentifier } from './names.ts';
@@ -117,7 +121,73 @@ export const unused: ModulePass = (m) => {
   return r;
 };
 
-export const modulePasses: Readonly<Record<string, ModulePass>> = { drivers, outputs, latches, names, unused };
+/** Multiply nodes of a module whose operands are both non-constant. */
+function variableMultipliers(m: Module): Expr[] {
+  const out: Expr[] = [];
+  const seen = new Set<Expr>();
+  const stack = [...readExprs(m.body), ...auxiliaryExprs(m)];
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    if (seen.has(e)) continue;
+    seen.add(e);
+    const n = e.node;
+    if (n.kind === 'binary' && n.op === 'mul' && n.a.node.kind !== 'const' && n.b.node.kind !== 'const') out.push(e);
+    stack.push(...children(e));
+  }
+  return out;
+}
+
+export const dspPattern: ModulePass = (m) => {
+  const r = result();
+  const muls = variableMultipliers(m);
+  if (m.primitive?.kind !== 'dsp48e2') {
+    for (const e of muls) {
+      const n = e.node as Extract<Expr['node'], { kind: 'binary' }>;
+      r.warnings.push(
+        new HdlError('NOT A DSP TILE', `multiplier ${typeName(n.a)} x ${typeName(n.b)} in '${m.name}' is not a DSP tile (hdl/dsp.ts): no slice registers around it`, e.loc),
+      );
+    }
+    return r;
+  }
+  if (muls.length !== 1) r.errors.push(new HdlError('DSP PATTERN', `DSP tile '${m.name}' has ${muls.length} multipliers: accepted exactly one`, m.loc));
+  const isReg = (x: Expr): boolean => x instanceof Signal && x.kind === 'reg' && x.module === m;
+  for (const e of muls) {
+    const n = e.node as Extract<Expr['node'], { kind: 'binary' }>;
+    if (!isReg(n.a) || !isReg(n.b)) r.errors.push(new HdlError('DSP PATTERN', `DSP tile '${m.name}': a multiplier operand is not a register (logic between register and multiplier)`, e.loc));
+    const targets = m.body.filter((st) => st.kind === 'assign' && st.value === e);
+    if (targets.length !== 1 || targets[0]!.kind !== 'assign' || targets[0]!.target.kind !== 'reg') {
+      r.errors.push(new HdlError('DSP PATTERN', `DSP tile '${m.name}': the product is not written straight into one register (the M register)`, e.loc));
+    }
+  }
+  return r;
+};
+
+export const modulePasses: Readonly<Record<string, ModulePass>> = { drivers, outputs, latches, names, unused, 'dsp-pattern': dspPattern };
+
+/** Instances of DSP tiles in the whole hierarchy under `top` (each instance path counted). */
+export function countDspTiles(top: Module): { total: number; registered: number } {
+  const memo = new Map<Module, { total: number; registered: number }>();
+  const visit = (m: Module): { total: number; registered: number } => {
+    const hit = memo.get(m);
+    if (hit) return hit;
+    let total = 0;
+    let registered = 0;
+    if (m.primitive?.kind === 'dsp48e2') {
+      total = 1;
+      registered = m.primitive.inputsRegistered && m.primitive.outputRegistered && dspPattern(m).errors.length === 0 ? 1 : 0;
+    }
+    for (const i of m.instances) {
+      if (i.target instanceof ExternModule) continue;
+      const c = visit(i.target);
+      total += c.total;
+      registered += c.registered;
+    }
+    const res = { total, registered };
+    memo.set(m, res);
+    return res;
+  };
+  return visit(top);
+}
 
 /** Every module of the hierarchy under `top`, each once. */
 export function modulesOf(top: Module): Module[] {

@@ -71,17 +71,41 @@ export function roundShift<T extends Bits<T>>(A: Arith<T>, x: T, n: number, mode
   return widened.add(x.signed ? roundUp.zext(2).asSigned() : roundUp).trunc(floor.width + 1);
 }
 
-/** Clamp x into type t (same signedness as x) and narrow it to t's width. */
-export function saturate<T extends Bits<T>>(A: Arith<T>, x: T, t: HwType): T {
+/** A narrowed value and whether the narrowing clamped it (1-bit unsigned flag). */
+export interface Flagged<T> {
+  readonly value: T;
+  /** 1 when the value was outside the target type and was clamped to its nearest end. */
+  readonly saturated: T;
+}
+
+/** Clamp x into type t (same signedness as x) and narrow it to t's width; also say whether it clamped. */
+export function saturateFlagged<T extends Bits<T>>(A: Arith<T>, x: T, t: HwType): Flagged<T> {
   if (t.signed !== x.signed) throw new RangeError('saturate keeps signedness: cast first');
-  if (t.width >= x.width) return x.resize(t.width);
+  if (t.width >= x.width) return { value: x.resize(t.width), saturated: A.lit(0, { width: 1, signed: false }) };
   const hi = A.lit(maxValue(t), x);
   const lo = A.lit(minValue(t), x);
   const narrowed = x.trunc(t.width);
   const tooHigh = x.gt(hi);
-  if (!x.signed) return A.mux(tooHigh, A.lit(maxValue(t), t), narrowed);
+  if (!x.signed) return { value: A.mux(tooHigh, A.lit(maxValue(t), t), narrowed), saturated: tooHigh };
   const tooLow = x.lt(lo);
-  return A.mux(tooHigh, A.lit(maxValue(t), t), A.mux(tooLow, A.lit(minValue(t), t), narrowed));
+  return {
+    value: A.mux(tooHigh, A.lit(maxValue(t), t), A.mux(tooLow, A.lit(minValue(t), t), narrowed)),
+    saturated: tooHigh.or(tooLow),
+  };
+}
+
+/** Clamp x into type t (same signedness as x) and narrow it to t's width. */
+export function saturate<T extends Bits<T>>(A: Arith<T>, x: T, t: HwType): T {
+  return saturateFlagged(A, x, t).value;
+}
+
+/**
+ * The named narrowing point of the datapath with its saturation flag: drop `dropFrac`
+ * fraction bits with `mode` rounding, then saturate into `out`. The golden model and the
+ * hardware both call this, so a saturation flag means the same thing in both.
+ */
+export function narrowFlagged<T extends Bits<T>>(A: Arith<T>, x: T, dropFrac: number, out: HwType, mode: Rounding = 'rne'): Flagged<T> {
+  return saturateFlagged(A, roundShift(A, x, dropFrac, mode), out);
 }
 
 /**
@@ -89,5 +113,5 @@ export function saturate<T extends Bits<T>>(A: Arith<T>, x: T, t: HwType): T {
  * rounding, then saturate into `out`.
  */
 export function narrow<T extends Bits<T>>(A: Arith<T>, x: T, dropFrac: number, out: HwType, mode: Rounding = 'rne'): T {
-  return saturate(A, roundShift(A, x, dropFrac, mode), out);
+  return narrowFlagged(A, x, dropFrac, out, mode).value;
 }

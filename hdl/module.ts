@@ -301,6 +301,11 @@ export class Module {
   generator: { name: string; params: Record<string, unknown> } | undefined;
   /** Set on modules that stand for one hardware primitive (a DSP slice); see PrimitiveInfo. */
   primitive: PrimitiveInfo | undefined;
+  /**
+   * Emit this module (when it is not the top) as `<name>_<8 hex digits of a hash of its body>`,
+   * so every parameter that changes its text changes its name (hdl/verilog.ts).
+   */
+  hashName = false;
   private block: Stmt[];
 
   constructor(readonly name: string) {
@@ -320,6 +325,17 @@ export class Module {
       signed: p.signed,
       ...(p.doc ? { doc: p.doc } : {}),
     }));
+  }
+
+  /**
+   * `base` if no signal, memory or instance of this module has that name yet, else `base_2`,
+   * `base_3`, ...: for generated helpers (pipelines) that name many registers.
+   */
+  uniqueName(base: string): string {
+    const taken = (n: string): boolean =>
+      this.signals.some((x) => x.name === n) || this.memories.some((x) => x.name === n) || this.instances.some((x) => x.name === n);
+    if (!taken(base)) return base;
+    for (let i = 2; ; i++) if (!taken(`${base}_${i}`)) return `${base}_${i}`;
   }
 
   /** @internal */
@@ -402,20 +418,59 @@ export class Module {
   /**
    * Instantiate `target`, binding every input port. Outputs appear as wires named
    * `<instance>_<port>`, read with `handle.out(port)`.
+   *
+   * - `opts.domain` binds the clock (and reset) ports of every clock domain of a DSL target to
+   *   this domain, so callers never rebind `clk`/`rst` by hand.
+   * - A stream bundle (hdl/stream.ts) given under a prefix `x` binds the target's `x_tvalid`,
+   *   `x_tdata`, `x_tlast` and `x_tready` in one go: a sink-side bundle for a target's stream
+   *   input (the bundle's `ready` is driven by the target), a source-side bundle for a target's
+   *   stream output (the bundle's valid/data/last are driven by the target).
    */
-  instance(name: string, target: Module | ExternModule, inputs: Record<string, ExprLike>): InstanceHandle {
+  instance(
+    name: string,
+    target: Module | ExternModule,
+    inputs: Record<string, ExprLike | StreamBinding>,
+    opts: { domain?: ClockDomain } = {},
+  ): InstanceHandle {
     const loc = captureLocation();
     const ports = target instanceof Module ? target.portInfo() : target.ports;
+    const portNames = new Map(ports.map((p) => [p.name, p]));
+    const flat: Record<string, ExprLike> = {};
+    const afterwards: ((h: InstanceHandle) => void)[] = [];
+    for (const [key, v] of Object.entries(inputs)) {
+      if (isStreamBinding(v)) {
+        expandStream(name, target.name, key, v, portNames, flat, afterwards, loc);
+      } else {
+        flat[key] = v;
+      }
+    }
+    if (opts.domain) {
+      if (!(target instanceof Module)) {
+        throw new HdlError('BAD PORT', `instance '${name}': a domain can only be bound to a DSL module, not extern '${target.name}'`, loc);
+      }
+      for (const d of target.domains) {
+        if (flat[d.clock.name] === undefined) flat[d.clock.name] = opts.domain.clock;
+        if (d.reset && flat[d.reset.name] === undefined) {
+          if (!opts.domain.reset) {
+            throw new HdlError('BAD RESET', `instance '${name}': '${target.name}' needs reset '${d.reset.name}' but domain '${opts.domain.name}' has none`, loc);
+          }
+          if (d.resetActive !== opts.domain.resetActive) {
+            throw new HdlError('BAD RESET', `instance '${name}': reset '${d.reset.name}' is active ${d.resetActive} but domain '${opts.domain.name}' resets active ${opts.domain.resetActive}`, loc);
+          }
+          flat[d.reset.name] = opts.domain.reset;
+        }
+      }
+    }
     const bound = new Map<string, Expr>();
     const outs = new Map<string, Signal>();
-    for (const key of Object.keys(inputs)) {
+    for (const key of Object.keys(flat)) {
       if (!ports.some((p) => p.name === key && p.direction === 'input')) {
         throw new HdlError('BAD PORT', `'${target.name}' has no input '${key}' (instance '${name}')`, loc);
       }
     }
     for (const p of ports) {
       if (p.direction === 'input') {
-        const v = inputs[p.name];
+        const v = flat[p.name];
         if (v === undefined) throw new HdlError('UNBOUND PORT', `input '${p.name}' of instance '${name}' (${target.name}) is not connected`, loc);
         const e = v instanceof Expr ? v : lit(v, p);
         if (!sameType(e, p)) {
@@ -432,7 +487,13 @@ export class Module {
     }
     const inst: Instance = { name, target, inputs: bound, outputs: outs, loc };
     this.instances.push(inst);
-    return new InstanceHandle(inst);
+    const handle = new InstanceHandle(inst);
+    // Stream ready/valid/data wires are driven structurally: at the top of the body, whatever
+    // when() block the instance was created in.
+    this.inBlock(this.body, () => {
+      for (const f of afterwards) f(handle);
+    });
+    return handle;
   }
 
   when(cond: Expr, body: () => void): WhenBuilder {
@@ -496,4 +557,78 @@ export class Module {
 
 function driverOf(kind: SignalKind): string {
   return kind === 'input' ? 'the module port' : kind === 'memread' ? 'a memory read port' : 'an instance output';
+}
+
+// ---- stream bundles in instance bindings (the bundle types live in stream.ts) ------------------
+
+/**
+ * The structural view of a stream bundle that `instance` needs (hdl/stream.ts builds them).
+ * `side: 'sink'`: valid/data/last are read, ready is driven (a stream input of the target).
+ * `side: 'source'`: valid/data/last are driven, ready is read (a stream output of the target).
+ */
+export interface StreamBinding {
+  readonly kind: 'stream';
+  readonly side: 'sink' | 'source';
+  readonly valid: Expr;
+  readonly ready: Expr;
+  readonly data: Expr;
+  readonly last: Expr | undefined;
+}
+
+function isStreamBinding(v: unknown): v is StreamBinding {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'stream';
+}
+
+function drivable(e: Expr, what: string, loc: SourceLoc | undefined): Signal {
+  if (!(e instanceof Signal) || (e.kind !== 'wire' && e.kind !== 'output')) {
+    throw new HdlError('BAD DRIVER', `${what} must be a wire or an output to be driven by an instance, got ${e.toString()}`, loc);
+  }
+  return e;
+}
+
+function expandStream(
+  inst: string,
+  target: string,
+  prefix: string,
+  s: StreamBinding,
+  ports: ReadonlyMap<string, PortInfo>,
+  flat: Record<string, ExprLike>,
+  afterwards: ((h: InstanceHandle) => void)[],
+  loc: SourceLoc | undefined,
+): void {
+  const port = (suffix: string): PortInfo | undefined => ports.get(`${prefix}_${suffix}`);
+  const valid = port('tvalid');
+  const ready = port('tready');
+  const data = port('tdata');
+  const last = port('tlast');
+  if (!valid || !ready || !data) {
+    throw new HdlError('BAD PORT', `instance '${inst}': '${target}' has no stream '${prefix}' (${prefix}_tvalid/_tready/_tdata)`, loc);
+  }
+  if (Boolean(last) !== Boolean(s.last)) {
+    throw new HdlError('BAD PORT', `instance '${inst}': stream '${prefix}' ${last ? 'has' : 'has no'} tlast on '${target}' but the bundle ${s.last ? 'has' : 'has none'}`, loc);
+  }
+  const isInput = valid.direction === 'input';
+  if (isInput && s.side !== 'sink') {
+    throw new HdlError('BAD PORT', `instance '${inst}': '${prefix}' is a stream input of '${target}': bind a sink-side bundle (whose ready the instance drives)`, loc);
+  }
+  if (!isInput && s.side !== 'source') {
+    throw new HdlError('BAD PORT', `instance '${inst}': '${prefix}' is a stream output of '${target}': bind a source-side bundle (whose valid/data the instance drives)`, loc);
+  }
+  if (isInput) {
+    flat[valid.name] = s.valid;
+    flat[data.name] = s.data;
+    if (last && s.last) flat[last.name] = s.last;
+    const r = drivable(s.ready, `ready of stream '${prefix}'`, loc);
+    afterwards.push((h) => r.module.addAssign(r, h.out(ready.name), loc));
+  } else {
+    flat[ready.name] = s.ready;
+    const v = drivable(s.valid, `valid of stream '${prefix}'`, loc);
+    const dd = drivable(s.data, `data of stream '${prefix}'`, loc);
+    const l = last && s.last ? drivable(s.last, `last of stream '${prefix}'`, loc) : undefined;
+    afterwards.push((h) => {
+      v.module.addAssign(v, h.out(valid.name), loc);
+      dd.module.addAssign(dd, h.out(data.name), loc);
+      if (l && last) l.module.addAssign(l, h.out(last.name), loc);
+    });
+  }
 }

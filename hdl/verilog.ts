@@ -21,6 +21,7 @@ import { formatLocation, type SourceLoc } from './source.ts';
 import { HdlError } from './errors.ts';
 import { pruneFor, readExprs, auxiliaryExprs } from './stmt.ts';
 import { assertClean } from './checks.ts';
+import { createHash } from 'node:crypto';
 
 export interface EmitOptions {
   /** Run the design checks first (default true); errors throw HdlCheckError. */
@@ -68,31 +69,50 @@ export function emitDesign(top: Module, opts: EmitOptions = {}): EmittedDesign {
   };
   visit(top, [top.name]);
 
+  // Modules that ask for it (`hashName`) are named after their content: the readable name plus
+  // a short hash of the emitted body (child names included, so the hash covers the subtree).
+  // Two configurations can then share one FPGA project: equal names mean equal Verilog.
+  const finalNames = new Map<Module, string>();
+  const nameOf = (x: Module | ExternModule): string => (x instanceof Module ? finalNames.get(x) ?? x.name : x.name);
   const byName = new Map<string, EmittedModule>();
   const modules: EmittedModule[] = [];
   for (const m of ordered) {
-    const text = emitModule(m, opts);
-    const prev = byName.get(m.name);
+    let name = m.name;
+    let text = new ModuleEmitter(m, opts, nameOf).emit();
+    if (m.hashName && m !== top) {
+      name = `${m.name}_${contentHash(text, m.name)}`;
+      finalNames.set(m, name);
+      text = new ModuleEmitter(m, opts, nameOf).emit();
+    } else {
+      finalNames.set(m, name);
+    }
+    const prev = byName.get(name);
     if (prev) {
       if (prev.text !== text) {
         throw new HdlError(
           'NAME CLASH',
-          `two different modules are named '${m.name}' (first built at ${formatLocation(prev.module.loc)}); give generated modules names that encode their parameters`,
+          `two different modules are named '${name}' (first built at ${formatLocation(prev.module.loc)}); give generated modules names that encode their parameters`,
           m.loc,
         );
       }
       continue;
     }
-    if (externs.has(m.name)) throw new HdlError('NAME CLASH', `module '${m.name}' has the name of an external module`, m.loc);
-    const em = { name: m.name, fileName: `${m.name}.v`, text, module: m };
-    byName.set(m.name, em);
+    if (externs.has(name)) throw new HdlError('NAME CLASH', `module '${name}' has the name of an external module`, m.loc);
+    const em = { name, fileName: `${name}.v`, text, module: m };
+    byName.set(name, em);
     modules.push(em);
   }
-  return { top: top.name, modules, externs: [...externs.values()], warnings };
+  return { top: nameOf(top), modules, externs: [...externs.values()], warnings };
+}
+
+/** 8 hex digits of SHA-256 over the module body (from `module` on), its own name masked. */
+function contentHash(text: string, name: string): string {
+  const body = text.slice(text.indexOf(`\nmodule ${name} (`));
+  return createHash('sha256').update(body.split(name).join('\u0000')).digest('hex').slice(0, 8);
 }
 
 export function emitModule(m: Module, opts: EmitOptions = {}): string {
-  return new ModuleEmitter(m, opts).emit();
+  return new ModuleEmitter(m, opts, (x) => x.name).emit();
 }
 
 interface Piece {
@@ -157,7 +177,12 @@ class ModuleEmitter {
   private readonly instNames = new Map<Module['instances'][number], string>();
   private consumer = 'tmp';
 
-  constructor(private readonly m: Module, private readonly opts: EmitOptions) {}
+  constructor(
+    private readonly m: Module,
+    private readonly opts: EmitOptions,
+    /** Emitted name of a module (its own, or an instantiated one's). */
+    private readonly moduleName: (x: Module | ExternModule) => string,
+  ) {}
 
   emit(): string {
     this.nameSignals();
@@ -246,7 +271,7 @@ class ModuleEmitter {
       this.markRead(known);
       return { text: known, atomic: true };
     }
-    if (e.node.kind === 'const') return literal(e.node.value, e);
+    if (e.node.kind === 'const') return e.nameHint !== undefined ? { text: this.localparam(e), atomic: true } : literal(e.node.value, e);
     if (e.nameHint !== undefined || (this.uses.get(e) ?? 0) > 1) return this.ref(this.materialize(e));
     const p = this.inline(e);
     if (p.text.length > 110) return this.ref(this.materialize(e, p));
@@ -272,6 +297,18 @@ class ModuleEmitter {
     this.consumer = saved;
     this.tempLines.push(`  wire ${declType(e)}${name};`);
     this.bodyLines.push(`  assign ${name} = ${p.text};${this.loc(e.loc)}`);
+    return name;
+  }
+
+  /** A named constant (FSM state codes, ...) becomes a localparam, declared on first use. */
+  private localparam(e: Expr): string {
+    const existing = this.nameOf(e);
+    if (existing) return existing;
+    const n = e.node;
+    if (n.kind !== 'const') throw new Error('localparam of a non-constant');
+    const name = this.ns.fresh(e.nameHint!);
+    this.names.set(e, name);
+    this.declLines.push(`  localparam ${declType(e)}${name} = ${literal(n.value, e).text};`);
     return name;
   }
 
@@ -573,7 +610,7 @@ class ModuleEmitter {
         conns.push(`.${p.name}(${this.names.get(s)})`);
       }
     }
-    this.bodyLines.push(`  ${target.name}${params} ${this.instNames.get(inst)} (${this.loc(inst.loc)}`);
+    this.bodyLines.push(`  ${this.moduleName(target)}${params} ${this.instNames.get(inst)} (${this.loc(inst.loc)}`);
     conns.forEach((c, i) => this.bodyLines.push(`    ${c}${i < conns.length - 1 ? ',' : ''}`));
     this.bodyLines.push(`  );`);
   }
@@ -584,7 +621,7 @@ class ModuleEmitter {
     const m = this.m;
     const lines = [
       `// ${'-'.repeat(94)}`,
-      `// ${m.name}`,
+      `// ${this.moduleName(m)}`,
     ];
     if (m.doc) for (const l of m.doc.split('\n')) lines.push(`//   ${l}`);
     lines.push('//');
@@ -609,7 +646,7 @@ class ModuleEmitter {
 
   private assemble(): string {
     const m = this.m;
-    const out: string[] = [...this.header(), '`default_nettype none', '', `module ${m.name} (`];
+    const out: string[] = [...this.header(), '`timescale 1ns / 1ps', '`default_nettype none', '', `module ${this.moduleName(m)} (`];
     const ports = m.ports;
     ports.forEach((p, i) => {
       const kind = p.kind === 'input' ? 'input  wire' : this.procedural.has(p) ? 'output reg ' : 'output wire';
