@@ -15,6 +15,9 @@ const configs: Record<string, DspTileConfig> = {
   presub: { a: s(8), b: s(8), preAdd: { d: s(20), op: 'sub' }, pWidth: 30 },
   postc: { a: u(26), b: s(17), post: { kind: 'c', c: s(40) }, pWidth: 46 },
   accumulate: { a: s(27), b: s(18), post: { kind: 'accumulate' }, pWidth: 48 },
+  lateC: { a: s(26), b: u(17), post: { kind: 'c', c: u(17), late: true }, pWidth: 44 },
+  dynamic: { a: u(26), b: s(18), post: { kind: 'dynamic', c: s(48) }, pWidth: 48 },
+  dynamicLate: { a: s(27), b: s(18), post: { kind: 'dynamic', c: s(30), late: true }, pWidth: 48 },
 };
 
 /** xorshift32, enough for operand streams. */
@@ -47,7 +50,9 @@ describe('DSP tiles', () => {
       const sim = new Simulator(m);
       const r = rng(label.length * 7919);
       const lat = dspTileLatency(cfg);
-      const inputs: { a: bigint; b: bigint; d?: bigint; c?: bigint; load?: boolean }[] = [];
+      const inputs: { a: bigint; b: bigint; d?: bigint; c?: bigint; load?: boolean; zsel?: number }[] = [];
+      const late = (cfg.post?.kind === 'c' || cfg.post?.kind === 'dynamic') && cfg.post.late === true;
+      let pendingC = 0n;
       const want: bigint[] = [];
       let pPrev = 0n;
       for (let i = 0; i < 400 + lat; i++) {
@@ -55,8 +60,9 @@ describe('DSP tiles', () => {
           a: operand(cfg.a, r, i),
           b: operand(cfg.b, r, i + 3),
           ...(cfg.preAdd ? { d: operand(cfg.preAdd.d, r, i + 5) } : {}),
-          ...(cfg.post?.kind === 'c' ? { c: operand(cfg.post.c, r, i + 1) } : {}),
+          ...(cfg.post?.kind === 'c' || cfg.post?.kind === 'dynamic' ? { c: operand(cfg.post.c, r, i + 1) } : {}),
           ...(cfg.post?.kind === 'accumulate' ? { load: i % 5 === 0 } : {}),
+          ...(cfg.post?.kind === 'dynamic' ? { zsel: r() % 4 } : {}),
         };
         if (i < 400) {
           inputs.push(x);
@@ -66,8 +72,13 @@ describe('DSP tiles', () => {
         sim.set('a', Value.wrap(x.a, cfg.a));
         sim.set('b', Value.wrap(x.b, cfg.b));
         if (cfg.preAdd) sim.set('d', Value.wrap(x.d!, cfg.preAdd.d));
-        if (cfg.post?.kind === 'c') sim.set('c', Value.wrap(x.c!, cfg.post.c));
+        if (cfg.post?.kind === 'c' || cfg.post?.kind === 'dynamic') {
+          // A late c belongs to the vector of the previous cycle.
+          sim.set('c', Value.wrap(late ? pendingC : x.c!, cfg.post.c));
+          pendingC = x.c!;
+        }
         if (cfg.post?.kind === 'accumulate') sim.set('load', x.load ? 1 : 0);
+        if (cfg.post?.kind === 'dynamic') sim.set('zsel', x.zsel!);
         if (i >= lat) {
           const got = sim.get('p').toBigInt();
           const k = i - lat;

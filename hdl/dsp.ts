@@ -6,8 +6,11 @@
  *     a   signed <= 27 bits (unsigned <= 26)          A1 (A2)
  *     d   optional pre-adder operand, same limits     D, then AD = A +/- D (<= 27 bits)
  *     b   signed <= 18 bits (unsigned <= 17)          B1 (B2)
- *     c   optional post-adder operand, <= 48 bits     C (delayed in fabric to meet M)
+ *     c   optional post-adder operand, <= 48 bits     C (delayed in fabric to meet M; a `late`
+ *                                                     c is sampled one cycle after a and b, for
+ *                                                     a P output of another tile: C register only)
  *     load  optional: P = M (1) or P = P + M (0)      accumulate, a dynamic OPMODE
+ *     zsel  optional (dynamic post-add): P = M (0), M + C (1), P + M (2)
  *   output
  *     p   = (a +/- d) * b  [+ c | accumulated], <= 48 bits, at t + latency
  *
@@ -34,7 +37,10 @@ export interface DspTileConfig {
   /** Pre-adder: d is added to (or subtracted from) a before the multiply. */
   readonly preAdd?: { readonly d: HwType; readonly op: 'add' | 'sub' };
   /** Post-adder: add a C operand, or accumulate into P (with a `load` input). */
-  readonly post?: { readonly kind: 'c'; readonly c: HwType } | { readonly kind: 'accumulate' };
+  readonly post?:
+    | { readonly kind: 'c'; readonly c: HwType; readonly late?: boolean }
+    | { readonly kind: 'accumulate' }
+    | { readonly kind: 'dynamic'; readonly c: HwType; readonly late?: boolean };
   /** Width of p (signed, <= 48): must hold every value p can take (checked against the bound). */
   readonly pWidth: number;
 }
@@ -52,8 +58,9 @@ export function dspTileName(c: DspTileConfig): string {
   const parts = ['dsp48e2', `a${tag(c.a)}`];
   if (c.preAdd) parts.push(`${c.preAdd.op === 'add' ? 'pa' : 'ps'}${tag(c.preAdd.d)}`);
   parts.push(`b${tag(c.b)}`);
-  if (c.post?.kind === 'c') parts.push(`c${tag(c.post.c)}`);
+  if (c.post?.kind === 'c') parts.push(`c${tag(c.post.c)}${c.post.late ? 'l' : ''}`);
   if (c.post?.kind === 'accumulate') parts.push('acc');
+  if (c.post?.kind === 'dynamic') parts.push(`z${tag(c.post.c)}${c.post.late ? 'l' : ''}`);
   parts.push(`p${c.pWidth}`);
   return parts.join('_');
 }
@@ -95,11 +102,24 @@ export function checkDspTile(c: DspTileConfig): void {
       throw new RangeError(`${name}: the pre-adder result needs ${adType(c).width} bits; the slice multiplies 27 (narrow a or d by one bit)`);
     }
   }
-  if (c.post?.kind === 'c' && portBits(c.post.c) > DSP48E2.cBits) throw new RangeError(`${name}: c ${typeName(c.post.c)} does not fit the 48-bit C port`);
+  if ((c.post?.kind === 'c' || c.post?.kind === 'dynamic') && portBits(c.post.c) > DSP48E2.cBits) throw new RangeError(`${name}: c ${typeName(c.post.c)} does not fit the 48-bit C port`);
   if (!Number.isInteger(c.pWidth) || c.pWidth < 2 || c.pWidth > DSP48E2.pBits) throw new RangeError(`${name}: pWidth ${c.pWidth} is out of range: accepted 2..48`);
   const prodW = dspProductType(c).width;
   if (!c.post && c.pWidth < prodW) {
     throw new RangeError(`${name}: p has ${c.pWidth} bits but the product needs ${prodW}`);
+  }
+}
+
+function postText(c: DspTileConfig): string {
+  switch (c.post?.kind) {
+    case undefined:
+      return '';
+    case 'c':
+      return ' + c';
+    case 'accumulate':
+      return ' (+ p unless load)';
+    case 'dynamic':
+      return ' (+ 0, + c or + p by zsel)';
   }
 }
 
@@ -114,7 +134,7 @@ export function dspTile(c: DspTileConfig): Module {
   const m = new Module(name);
   const lat = dspTileLatency(c);
   m.doc = [
-    `DSP48E2 tile: p = ${c.preAdd ? `(a ${c.preAdd.op === 'add' ? '+' : '-'} d)` : 'a'} * b${c.post?.kind === 'c' ? ' + c' : c.post?.kind === 'accumulate' ? ' (+ p unless load)' : ''}, ${lat} cycles.`,
+    `DSP48E2 tile: p = ${c.preAdd ? `(a ${c.preAdd.op === 'add' ? '+' : '-'} d)` : 'a'} * b${postText(c)}, ${lat} cycles.`,
     'Input, M and P registers in the pattern Vivado absorbs into one slice; no reset, no clock enable.',
   ].join('\n');
   m.generator = { name: 'hdl/dsp.ts dspTile', params: { ...c } };
@@ -158,11 +178,18 @@ export function dspTile(c: DspTileConfig): Module {
     return prev;
   };
   const mToP = mReg.resize(Math.max(c.pWidth, prodT.width)).trunc(c.pWidth);
-  if (c.post?.kind === 'c') {
-    const cin = m.input('c', c.post.c);
+  if (c.post?.kind === 'c' || c.post?.kind === 'dynamic') {
+    const cin = m.input('c', c.post.c, c.post.late ? 'post-adder operand, one cycle after a and b' : 'post-adder operand');
     const cS = c.post.c.signed ? cin : cin.zext(c.post.c.width + 1).asSigned();
-    const cReg = delay('c', cS, lat - 1);
-    p.set(mToP.add(cReg.resize(c.pWidth)).trunc(c.pWidth));
+    const cReg = delay('c', cS, lat - (c.post.late ? 2 : 1));
+    if (c.post.kind === 'c') {
+      p.set(mToP.add(cReg.resize(c.pWidth)).trunc(c.pWidth));
+    } else {
+      const zsel = m.input('zsel', u(2), 'post-add: 0 p = m, 1 p = m + c, 2 p = p + m');
+      const zReg = delay('zsel', zsel, lat - 1);
+      const addend = mux(zReg.eq(1), cReg.resize(c.pWidth), mux(zReg.eq(2), p, lit(0, pT)));
+      p.set(mToP.add(addend).trunc(c.pWidth));
+    }
   } else if (c.post?.kind === 'accumulate') {
     const load = m.input('load', u(1), '1: p = product, 0: p = p + product');
     const loadReg = delay('load', load, lat - 1);
@@ -179,7 +206,7 @@ export function dspTile(c: DspTileConfig): Module {
  * Golden model of one tile step: the value p takes `latency` cycles after inputs (a, b, d, c,
  * load) given the previous p (for accumulation). Arguments are raw integers of the port types.
  */
-export function dspTileGolden(c: DspTileConfig, x: { a: bigint; b: bigint; d?: bigint; c?: bigint; load?: boolean }, pPrev = 0n): bigint {
+export function dspTileGolden(c: DspTileConfig, x: { a: bigint; b: bigint; d?: bigint; c?: bigint; load?: boolean; zsel?: number }, pPrev = 0n): bigint {
   const within = (v: bigint, t: HwType, what: string): bigint => {
     if (v < minValue(t) || v > maxValue(t)) throw new RangeError(`${what} = ${v} does not fit ${typeName(t)}`);
     return v;
@@ -194,5 +221,10 @@ export function dspTileGolden(c: DspTileConfig, x: { a: bigint; b: bigint; d?: b
   let p = prod;
   if (c.post?.kind === 'c') p += within(x.c ?? 0n, c.post.c, 'c');
   if (c.post?.kind === 'accumulate') p += x.load ? 0n : pPrev;
+  if (c.post?.kind === 'dynamic') {
+    const z = x.zsel ?? 0;
+    if (z === 1) p += within(x.c ?? 0n, c.post.c, 'c');
+    if (z === 2) p += pPrev;
+  }
   return BigInt.asIntN(c.pWidth, p);
 }

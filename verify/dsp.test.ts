@@ -20,6 +20,7 @@ const configs: DspTileConfig[] = [
   { a: { width: 26, signed: true }, b: s18(), preAdd: { d: { width: 26, signed: true }, op: 'add' }, pWidth: 45 },
   { a: { width: 26, signed: false }, b: { width: 17, signed: true }, post: { kind: 'c', c: { width: 40, signed: true } }, pWidth: 46 },
   { a: s27(), b: s18(), post: { kind: 'accumulate' }, pWidth: 48 },
+  { a: { width: 26, signed: false }, b: s18(), post: { kind: 'dynamic', c: { width: 44, signed: true }, late: true }, pWidth: 48 },
 ];
 
 function s27(): HwType {
@@ -52,7 +53,8 @@ describe('DSP tiles as Verilog', () => {
       const inputs = m.portInfo().filter((p) => p.direction === 'input' && p.name !== 'clk');
       const rows: bigint[][] = [];
       for (let i = 0; i < 300; i++) {
-        rows.push(inputs.map((p, k) => (p.name === 'load' ? BigInt(rng.int(0, 1)) : BigInt.asUintN(p.width, Value.wrap(operand(p, rng, i + k), p).toBigInt()))));
+        // The first vector starts the accumulation (load = 1, zsel = 0): p has no reset.
+        rows.push(inputs.map((p, k) => (p.name === 'load' ? BigInt(i === 0 ? 1 : rng.int(0, 1)) : p.name === 'zsel' ? BigInt(i === 0 ? 0 : rng.int(0, 3)) : BigInt.asUintN(p.width, Value.wrap(operand(p, rng, i + k), p).toBigInt()))));
       }
       // p has no reset: outputs are compared once the first inputs have reached it.
       await differential(m, rows, { label: m.name, seed, clock: 'clk', simulators: ['verilator', 'icarus'], ignoreBefore: m.primitive!.latency });
