@@ -11,6 +11,8 @@ export interface LaneTbOptions {
   PW: number;
   /** Width of cfg_len. */
   LW: number;
+  /** Width of status_sat. */
+  SW: number;
   /** The lane has the PE override ports of GEMV support (tied off here). */
   gemv: boolean;
 }
@@ -18,7 +20,7 @@ export interface LaneTbOptions {
 const template = Handlebars.compile(readFileSync(new URL('./lane_tb.v.hbs', import.meta.url), 'utf8'), { noEscape: true, strict: true });
 
 export function renderLaneTestbench(o: LaneTbOptions): string {
-  for (const [k, v] of Object.entries({ B: o.B, PW: o.PW, LW: o.LW })) {
+  for (const [k, v] of Object.entries({ B: o.B, PW: o.PW, LW: o.LW, SW: o.SW })) {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`lane testbench ${k} = ${v}: accepted positive integers`);
   }
   return template(o);

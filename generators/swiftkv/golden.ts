@@ -30,9 +30,10 @@ import type { Arith, Bits } from '../../hdl/arith.ts';
 import { valueArith } from '../../hdl/arith.ts';
 import { type HwType, u, typeName, fits } from '../../hdl/types.ts';
 import { Value } from '../../hdl/value.ts';
-import { type QFormat, qType, qName, narrow, saturate } from '../../hdl/fixed.ts';
+import { type QFormat, type Flagged, qType, qName, narrowFlagged, saturateFlagged } from '../../hdl/fixed.ts';
 import { type LaneFormats, type LaneParamsInput, type Rescale, laneFormats } from './numerics.ts';
 import { type Exp2Config, type Exp2Lookup, exp2Fixed, valueLookup } from './exp2.ts';
+import { satMask, type SatStageName } from './saturation.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Generic datapath steps (Bits<T>)
@@ -43,8 +44,17 @@ function exp2Config(f: LaneFormats): Exp2Config {
 }
 
 /** q' = narrow(q * c): exact s(w) x s(32) product, drop scaleFracBits (RNE), saturate to data. */
+export function scaleQueryFlagged<T extends Bits<T>>(A: Arith<T>, q: T, c: T, f: LaneFormats): Flagged<T> {
+  return narrowFlagged(A, q.mul(c), f.scale.fracBits, qType(f.qScaled), 'rne');
+}
+
 export function scaleQuery<T extends Bits<T>>(A: Arith<T>, q: T, c: T, f: LaneFormats): T {
-  return narrow(A, q.mul(c), f.scale.fracBits, qType(f.qScaled), 'rne');
+  return scaleQueryFlagged(A, q, c, f).value;
+}
+
+/** OR of two saturation flags (1 bit each). */
+function either<T extends Bits<T>>(a: T, b: T): T {
+  return a.or(b);
 }
 
 /** The constant c = log2(e)/sqrt(d) as a literal of the scale format. */
@@ -77,8 +87,12 @@ export function dotAccumulate<T extends Bits<T>>(_A: Arith<T>, acc: T, partial: 
 }
 
 /** s = narrow(dot): drop 2*dataFrac - scoreFrac fraction bits (RNE), saturate to the score format. */
+export function narrowScoreFlagged<T extends Bits<T>>(A: Arith<T>, dot: T, f: LaneFormats): Flagged<T> {
+  return narrowFlagged(A, dot, f.dotAcc.fracBits - f.score.fracBits, qType(f.score), 'rne');
+}
+
 export function narrowScore<T extends Bits<T>>(A: Arith<T>, dot: T, f: LaneFormats): T {
-  return narrow(A, dot, f.dotAcc.fracBits - f.score.fracBits, qType(f.score), 'rne');
+  return narrowScoreFlagged(A, dot, f).value;
 }
 
 export interface MaxStageOut<T> {
@@ -88,6 +102,8 @@ export interface MaxStageOut<T> {
   readonly sNew: T;
   /** The exp2 input, -|s - m| saturated into the exp2 input format (<= 0). */
   readonly x: T;
+  /** 1 when that saturation clamped x. */
+  readonly xSat: T;
 }
 
 /**
@@ -100,8 +116,8 @@ export function maxStage<T extends Bits<T>>(A: Arith<T>, m: T, s: T, first: T, f
   const mNew = A.mux(sNew, s, mEff);
   // x = m - s when s is the new max, else s - m: both <= 0. One type for the two arms.
   const diff = A.mux(sNew, mEff.sub(s), s.sub(mEff));
-  const x = saturate(A, diff, qType(f.exp2In));
-  return { mNew, sNew, x };
+  const x = saturateFlagged(A, diff, qType(f.exp2In));
+  return { mNew, sNew, x: x.value, xSat: x.saturated };
 }
 
 export interface MaxStageShiftOut<T> {
@@ -111,6 +127,8 @@ export interface MaxStageShiftOut<T> {
   readonly shift: T;
   /** The exp2 input s - m_new (<= 0), saturated into the exp2 input format: beta = exp2(x). */
   readonly x: T;
+  /** 1 when that saturation clamped x. */
+  readonly xSat: T;
 }
 
 /**
@@ -130,8 +148,8 @@ export function maxStageShift<T extends Bits<T>>(A: Arith<T>, m: T, s: T, first:
   const up = ceil.gt(mEff);
   const mNew = A.mux(up, ceil, mEff);
   const shift = mNew.sub(mEff).slice(f.shiftAmount.width - 1, 0); // >= 0 and < 2^mw
-  const x = saturate(A, s.sub(mNew.shl(fs)), qType(f.exp2In));
-  return { mNew, shift, x };
+  const x = saturateFlagged(A, s.sub(mNew.shl(fs)), qType(f.exp2In));
+  return { mNew, shift, x: x.value, xSat: x.saturated };
 }
 
 /** The exp2 unit on the lane's formats (see exp2.ts). */
@@ -151,13 +169,18 @@ export function alignToY<T extends Bits<T>>(_A: Arith<T>, v: T, f: LaneFormats):
  * equal to Z' = RNE(alpha * Z) + beta since multiplying by exactly 1 is exact. e is UQ1.F,
  * Z is UQ(zInt).F: the product has 2F fraction bits; RNE drops F. Saturates into Z.
  */
-export function accZMultiply<T extends Bits<T>>(A: Arith<T>, z: T, e: T, sNew: T, f: LaneFormats): T {
+export function accZMultiplyFlagged<T extends Bits<T>>(A: Arith<T>, z: T, e: T, sNew: T, f: LaneFormats): Flagged<T> {
   const zt = qType(f.z);
   const F = f.exp2Out.fracBits;
-  const scaled = narrow(A, e.mul(z), F, zt, 'rne');
+  const scaled = narrowFlagged(A, e.mul(z), F, zt, 'rne');
   const one = A.lit(1n << BigInt(F), qType(f.exp2Out));
-  const sum = A.mux(sNew, scaled, z).add(A.mux(sNew, one, e));
-  return saturate(A, sum, zt);
+  const sum = saturateFlagged(A, A.mux(sNew, scaled.value, z).add(A.mux(sNew, one, e)), zt);
+  // The product is used (and can clamp) only when sNew.
+  return { value: sum.value, saturated: either(sNew.and(scaled.saturated), sum.saturated) };
+}
+
+export function accZMultiply<T extends Bits<T>>(A: Arith<T>, z: T, e: T, sNew: T, f: LaneFormats): T {
+  return accZMultiplyFlagged(A, z, e, sNew, f).value;
 }
 
 /**
@@ -168,14 +191,19 @@ export function accZMultiply<T extends Bits<T>>(A: Arith<T>, z: T, e: T, sNew: T
  * multiplier operand is a mux of Y and v aligned to Y's format; e (UQ1.F) x Y-format gives
  * F + yFrac fraction bits, RNE drops F. Saturates into Y.
  */
-export function accYMultiply<T extends Bits<T>>(A: Arith<T>, y: T, v: T, e: T, sNew: T, f: LaneFormats): T {
+export function accYMultiplyFlagged<T extends Bits<T>>(A: Arith<T>, y: T, v: T, e: T, sNew: T, f: LaneFormats): Flagged<T> {
   const yt = qType(f.y);
   const F = f.exp2Out.fracBits;
   const vy = alignToY(A, v, f);
   const operand = A.mux(sNew, y, vy);
-  const scaled = narrow(A, e.mul(operand), F, yt, 'rne');
+  const scaled = narrowFlagged(A, e.mul(operand), F, yt, 'rne');
   const addend = A.mux(sNew, vy, y);
-  return saturate(A, scaled.add(addend), yt);
+  const sum = saturateFlagged(A, scaled.value.add(addend), yt);
+  return { value: sum.value, saturated: either(scaled.saturated, sum.saturated) };
+}
+
+export function accYMultiply<T extends Bits<T>>(A: Arith<T>, y: T, v: T, e: T, sNew: T, f: LaneFormats): T {
+  return accYMultiplyFlagged(A, y, v, e, sNew, f).value;
 }
 
 /**
@@ -208,15 +236,24 @@ export function shiftRightRne<T extends Bits<T>>(A: Arith<T>, x: T, k: T): T {
 }
 
 /** ACC stage for Z, 'shift' rescale: Z' = RNE(Z >> shift) + e. Saturates into Z. */
+export function accZShiftFlagged<T extends Bits<T>>(A: Arith<T>, z: T, e: T, shift: T, f: LaneFormats): Flagged<T> {
+  return saturateFlagged(A, shiftRightRne(A, z, shift).add(e), qType(f.z));
+}
+
 export function accZShift<T extends Bits<T>>(A: Arith<T>, z: T, e: T, shift: T, f: LaneFormats): T {
-  return saturate(A, shiftRightRne(A, z, shift).add(e), qType(f.z));
+  return accZShiftFlagged(A, z, e, shift, f).value;
 }
 
 /** ACC stage for one Y[j], 'shift' rescale: Y' = RNE(Y >> shift) + RNE(e * v). Saturates into Y. */
-export function accYShift<T extends Bits<T>>(A: Arith<T>, y: T, v: T, e: T, shift: T, f: LaneFormats): T {
+export function accYShiftFlagged<T extends Bits<T>>(A: Arith<T>, y: T, v: T, e: T, shift: T, f: LaneFormats): Flagged<T> {
   const yt = qType(f.y);
-  const bv = narrow(A, e.mul(alignToY(A, v, f)), f.exp2Out.fracBits, yt, 'rne');
-  return saturate(A, shiftRightRne(A, y, shift).add(bv), yt);
+  const bv = narrowFlagged(A, e.mul(alignToY(A, v, f)), f.exp2Out.fracBits, yt, 'rne');
+  const sum = saturateFlagged(A, shiftRightRne(A, y, shift).add(bv.value), yt);
+  return { value: sum.value, saturated: either(bv.saturated, sum.saturated) };
+}
+
+export function accYShift<T extends Bits<T>>(A: Arith<T>, y: T, v: T, e: T, shift: T, f: LaneFormats): T {
+  return accYShiftFlagged(A, y, v, e, shift, f).value;
 }
 
 export interface RecipState<T> {
@@ -252,8 +289,12 @@ export function recipFinish<T extends Bits<T>>(_A: Arith<T>, st: RecipState<T>, 
 }
 
 /** o = narrow(Y * r): drop yFrac + recipFrac - outFrac fraction bits (RNE), saturate to the output format. */
+export function normalizeOutputFlagged<T extends Bits<T>>(A: Arith<T>, y: T, r: T, f: LaneFormats): Flagged<T> {
+  return narrowFlagged(A, y.mul(r), f.y.fracBits + f.recip.fracBits - f.out.fracBits, qType(f.out), 'rne');
+}
+
 export function normalizeOutput<T extends Bits<T>>(A: Arith<T>, y: T, r: T, f: LaneFormats): T {
-  return narrow(A, y.mul(r), f.y.fracBits + f.recip.fracBits - f.out.fracBits, qType(f.out), 'rne');
+  return normalizeOutputFlagged(A, y, r, f).value;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -295,6 +336,8 @@ export interface GoldenTrace {
 export interface GoldenResult {
   /** Output o, raw in the data format (Q15.17 by default). */
   readonly o: bigint[];
+  /** The lane's status_sat for this query: bit i = SAT_STAGES[i] clamped a value (saturation.ts). */
+  readonly sat: number;
   readonly trace?: GoldenTrace;
 }
 
@@ -335,7 +378,16 @@ export function goldenAttention(q: readonly bigint[], k: readonly (readonly bigi
   const lookup = valueLookup(f.params.exp2);
   const rescale = f.params.rescale;
   const c = scaleLiteral(A, f);
-  const qp = q.map((x) => scaleQuery(A, Value.of(x, dt), c, f));
+  // Stages that clamped a value during this query (status_sat, saturation.ts).
+  const sat = new Set<SatStageName>();
+  const flag = (stage: SatStageName, saturated: Value): void => {
+    if (saturated.isTrue()) sat.add(stage);
+  };
+  const qp = q.map((x) => {
+    const r = scaleQueryFlagged(A, Value.of(x, dt), c, f);
+    flag('qscale', r.saturated);
+    return r.value;
+  });
   const dotW = qType(f.dotAcc).width;
 
   let m = A.lit(0, qType(f.max));
@@ -344,26 +396,34 @@ export function goldenAttention(q: readonly bigint[], k: readonly (readonly bigi
   const tokens: TokenTrace[] = [];
   const one = A.lit(1, u(1));
   const zero = A.lit(0, u(1));
+  const accumulate = (r: Flagged<Value>): Value => {
+    flag('acc', r.saturated);
+    return r.value;
+  };
 
   for (let t = 0; t < L; t++) {
     const kt = k[t]!.map((x) => Value.of(x, dt));
     const vt = v[t]!.map((x) => Value.of(x, dt));
-    const s = narrowScore(A, dotExact(A, qp, kt, dotW), f);
+    const sf = narrowScoreFlagged(A, dotExact(A, qp, kt, dotW), f);
+    flag('score', sf.saturated);
+    const s = sf.value;
     const first = t === 0 ? one : zero;
     if (rescale === 'multiply') {
       const st = maxStage(A, m, s, first, f);
+      flag('exp2in', st.xSat);
       const e = exp2Stage(A, st.x, lookup, f);
-      z = accZMultiply(A, z, e, st.sNew, f);
-      for (let j = 0; j < d; j++) y[j] = accYMultiply(A, y[j]!, vt[j]!, e, st.sNew, f);
+      z = accumulate(accZMultiplyFlagged(A, z, e, st.sNew, f));
+      for (let j = 0; j < d; j++) y[j] = accumulate(accYMultiplyFlagged(A, y[j]!, vt[j]!, e, st.sNew, f));
       m = st.mNew;
       if (options.trace) {
         tokens.push({ s: s.toBigInt(), m: m.toBigInt(), sNew: Number(st.sNew.toBigInt()), shift: 0, x: st.x.toBigInt(), e: e.toBigInt(), z: z.toBigInt() });
       }
     } else {
       const st = maxStageShift(A, m, s, first, f);
+      flag('exp2in', st.xSat);
       const e = exp2Stage(A, st.x, lookup, f);
-      z = accZShift(A, z, e, st.shift, f);
-      for (let j = 0; j < d; j++) y[j] = accYShift(A, y[j]!, vt[j]!, e, st.shift, f);
+      z = accumulate(accZShiftFlagged(A, z, e, st.shift, f));
+      for (let j = 0; j < d; j++) y[j] = accumulate(accYShiftFlagged(A, y[j]!, vt[j]!, e, st.shift, f));
       m = st.mNew;
       if (options.trace) {
         tokens.push({ s: s.toBigInt(), m: m.toBigInt(), sNew: 0, shift: Number(st.shift.toBigInt()), x: st.x.toBigInt(), e: e.toBigInt(), z: z.toBigInt() });
@@ -378,11 +438,16 @@ export function goldenAttention(q: readonly bigint[], k: readonly (readonly bigi
   let rs = recipStart(A, f);
   for (let i = 0; i < f.recipSteps; i++) rs = recipStep(A, rs, z);
   const r = recipFinish(A, rs, z);
-  const o = y.map((yj) => normalizeOutput(A, yj, r, f).toBigInt());
+  const o = y.map((yj) => {
+    const of = normalizeOutputFlagged(A, yj, r, f);
+    flag('out', of.saturated);
+    return of.value.toBigInt();
+  });
 
-  if (!options.trace) return { o };
+  if (!options.trace) return { o, sat: satMask(sat) };
   return {
     o,
+    sat: satMask(sat),
     trace: {
       formats: f,
       qScaled: qp.map((x) => x.toBigInt()),

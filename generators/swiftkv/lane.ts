@@ -29,21 +29,21 @@ import {
   clog2,
   exprArith as A,
   qType,
-  narrow,
-  saturate,
   type Expr,
   type HwType,
   type ClockDomain,
 } from '../../hdl/index.ts';
 import { laneFormats, type LaneFormats, type LaneParamsInput } from './numerics.ts';
+import { narrowFlagged, saturateFlagged } from '../../hdl/fixed.ts';
+import { SAT_WIDTH, satBit } from './saturation.ts';
 import { exp2Fixed, exp2Table, exp2TableWidth } from './exp2.ts';
 import {
   scaleLiteral,
-  narrowScore,
+  narrowScoreFlagged,
   maxStage,
   maxStageShift,
-  accZMultiply,
-  accZShift,
+  accZMultiplyFlagged,
+  accZShiftFlagged,
   alignToY,
   shiftRightRne,
   recipStart,
@@ -166,11 +166,17 @@ export function buildDot(c: LaneConfig): Module {
   const accNext = m.wire('acc_next', mux(first2, partial.resize(accT.width), acc.add(partial).resize(accT.width)));
   m.when(v2, () => acc.set(accNext));
   const score = m.reg('score', qType(f.score), { domain: cd, reset: null });
+  const scoreSat = m.reg('score_sat', u(1), { domain: cd, reset: 0 });
   const scoreValid = m.reg('score_valid', u(1), { domain: cd, reset: 0 });
   scoreValid.set(v2.and(last2));
-  m.when(v2.and(last2), () => score.set(narrowScore(A, accNext, f)));
+  const narrowed = narrowScoreFlagged(A, accNext, f);
+  m.when(v2.and(last2), () => {
+    score.set(narrowed.value);
+    scoreSat.set(narrowed.saturated);
+  });
   m.output('s_valid', u(1)).set(scoreValid);
   m.output('s', score.type, 'score, narrowed').set(score);
+  m.output('s_sat', u(1), 'with s_valid: the narrowing of s saturated').set(scoreSat);
   return m;
 }
 
@@ -194,17 +200,20 @@ export function buildMax(c: LaneConfig): Module {
   const selV = 'shift' in st ? st.shift : st.sNew;
   const xReg = m.reg('x_q', qType(f.exp2In), { domain: cd, reset: null });
   const selReg = m.reg('sel_q', selV.type, { domain: cd, reset: null });
+  const xSat = m.reg('x_sat_q', u(1), { domain: cd, reset: 0 });
   const outValid = m.reg('out_valid_q', u(1), { domain: cd, reset: 0 });
   outValid.set(sValid);
   m.when(sValid, () => {
     mReg.set(st.mNew);
     seen.set(1);
     xReg.set(st.x);
+    xSat.set(st.xSat);
     selReg.set(selV);
   });
   m.when(clear, () => seen.set(0));
   m.output('out_valid', u(1)).set(outValid);
   m.output('x', xReg.type, 'exp2 input, <= 0').set(xReg);
+  m.output('x_sat', u(1), 'with out_valid: the exp2 input was saturated').set(xSat);
   m.output('sel', selReg.type, shiftMode ? 'rescale shift m_new - m' : '1: alpha = exp2(x), beta = 1').set(selReg);
   return m;
 }
@@ -241,10 +250,11 @@ export function buildAccNorm(c: LaneConfig): Module {
   const curSel = m.reg('cur_sel', selT, { domain: cd, reset: 0 });
   const eUsed = m.wire('e_used', mux(beatFirst, eIn, curE));
   const selUsed = m.wire('sel_used', mux(beatFirst, selIn, curSel));
+  const zNext = shiftMode ? accZShiftFlagged(A, z, eIn, selIn, f) : accZMultiplyFlagged(A, z, eIn, selIn, f);
   m.when(beatValid.and(beatFirst), () => {
     curE.set(eIn);
     curSel.set(selIn);
-    z.set(shiftMode ? accZShift(A, z, eIn, selIn, f) : accZMultiply(A, z, eIn, selIn, f));
+    z.set(zNext.value);
   });
   m.when(clear, () => z.set(0));
 
@@ -255,6 +265,9 @@ export function buildAccNorm(c: LaneConfig): Module {
   const opA = m.wire('mul_a', mux(norm, r, eUsed.zext(rT.width)));
   const updated: Expr[] = [];
   const outs: Expr[] = [];
+  // Saturation flags (saturation.ts), the same narrowings as golden.ts accY* / normalizeOutput.
+  const ySats: Expr[] = [];
+  const oSats: Expr[] = [];
   for (let i = 0; i < c.P; i++) {
     const vy = alignToY(A, v[i]!, f);
     const accOperand = shiftMode ? vy : mux(selUsed, head[i]!, vy);
@@ -262,14 +275,25 @@ export function buildAccNorm(c: LaneConfig): Module {
     const prod = m.wire(`prod_${i}`, opA.mul(opB));
     const F = f.exp2Out.fracBits;
     if (shiftMode) {
-      const bv = narrow(A, prod, F, yT, 'rne');
-      updated.push(saturate(A, shiftRightRne(A, head[i]!, selUsed).add(bv), yT));
+      const bv = narrowFlagged(A, prod, F, yT, 'rne');
+      const sum = saturateFlagged(A, shiftRightRne(A, head[i]!, selUsed).add(bv.value), yT);
+      updated.push(sum.value);
+      ySats.push(bv.saturated.or(sum.saturated));
     } else {
-      const scaled = narrow(A, prod, F, yT, 'rne');
-      updated.push(saturate(A, scaled.add(mux(selUsed, vy, head[i]!)), yT));
+      const scaled = narrowFlagged(A, prod, F, yT, 'rne');
+      const sum = saturateFlagged(A, scaled.value.add(mux(selUsed, vy, head[i]!)), yT);
+      updated.push(sum.value);
+      ySats.push(scaled.saturated.or(sum.saturated));
     }
-    outs.push(narrow(A, prod, f.y.fracBits + f.recip.fracBits - f.out.fracBits, qType(f.out), 'rne'));
+    const o = narrowFlagged(A, prod, f.y.fracBits + f.recip.fracBits - f.out.fracBits, qType(f.out), 'rne');
+    outs.push(o.value);
+    oSats.push(o.saturated);
   }
+  const anyOf = (xs: Expr[]): Expr => xs.reduce((a, b) => a.or(b));
+  m.output('acc_sat', u(1), 'this cycle: the Z or Y update saturated').set(
+    beatValid.and(beatFirst.and(zNext.saturated).or(anyOf(ySats))),
+  );
+  m.output('o_sat', u(1), 'with out_load: the output narrowing saturated').set(outLoad.and(anyOf(oSats)));
   const newWord = m.wire('y_next', pack(updated));
   m.when(beatValid.or(outLoad), () => {
     for (let i = 0; i + 1 < c.B; i++) ring[i]!.set(ring[i + 1]!);
@@ -349,6 +373,7 @@ export function buildLane(input: LaneParamsInput): Module {
     'Streams (AXI4-Stream style): q: B beats, tlast on the last; kv: L tokens of B beats,',
     `tdata = {v, k} (k in the low ${P * W} bits), tlast on the last beat of each token; o: B beats.`,
     'status_error (sticky until start): tlast in the wrong place, or cfg_len outside 1..maxContext.',
+    'status_sat (sticky until start): bit i = saturation stage i clamped a value (generators/swiftkv/saturation.ts).',
   ].join('\n');
   m.generator = { name: 'generators/swiftkv/lane.ts buildLane', params: { headDim: c.d, pe: P, maxContext: f.params.maxContext, rescale: f.params.rescale } };
   const cd: ClockDomain = m.clockDomain();
@@ -372,6 +397,7 @@ export function buildLane(input: LaneParamsInput): Module {
   const busyOut = m.output('busy', u(1));
   const doneOut = m.output('done', u(1), 'pulse: the last o beat was taken');
   const errorOut = m.output('status_error', u(1), 'sticky: bad tlast or cfg_len');
+  const satOut = m.output('status_sat', u(SAT_WIDTH), 'sticky until start: saturation stages of this query (saturation.ts)');
 
   const phase = m.reg('phase', u(3), { domain: cd, reset: IDLE });
   const len = m.reg('len', lenT, { domain: cd, reset: 0 });
@@ -446,7 +472,9 @@ export function buildLane(input: LaneParamsInput): Module {
   kvValid1.set(kvFire);
   first1.set(kvBeat.eq(0));
   last1.set(kvLastBeat);
-  const qScaled = m.wire('q_scaled', pack(products.map((p) => narrow(A, p, f.scale.fracBits, qType(f.qScaled), 'rne'))));
+  const qNarrowed = products.map((p) => narrowFlagged(A, p, f.scale.fracBits, qType(f.qScaled), 'rne'));
+  const qScaled = m.wire('q_scaled', pack(qNarrowed.map((x) => x.value)));
+  const qSat = m.wire('q_sat', qValid1.and(qNarrowed.map((x) => x.saturated).reduce((a, b) => a.or(b))));
   m.when(qValid1.or(kvFire), () => {
     for (let i = 0; i + 1 < B; i++) ring[i]!.set(ring[i + 1]!);
     ring[B - 1]!.set(mux(qValid1, qScaled, ring[0]!));
@@ -584,11 +612,24 @@ export function buildLane(input: LaneParamsInput): Module {
     done.set(1);
   });
 
+  // ---- saturation flags: OR of every stage's flag since start (saturation.ts) --------------
+  const satFlags: Expr[] = new Array<Expr>(SAT_WIDTH);
+  satFlags[satBit('qscale')] = qSat;
+  satFlags[satBit('score')] = dot.out('s_valid').and(dot.out('s_sat'));
+  satFlags[satBit('exp2in')] = max.out('out_valid').and(max.out('x_sat'));
+  satFlags[satBit('acc')] = an.out('acc_sat');
+  satFlags[satBit('out')] = an.out('o_sat');
+  for (let i = 0; i < SAT_WIDTH; i++) if (satFlags[i] === undefined) throw new Error(`internal: saturation stage ${i} is not wired in the lane`);
+  const sat = m.reg('sat', u(SAT_WIDTH), { domain: cd, reset: 0 });
+  sat.set(sat.or(pack(satFlags)));
+  m.when(startFire, () => sat.set(0));
+
   oValid.set(oValidReg);
   oData.set(oDataReg);
   oLast.set(oLastReg);
   busyOut.set(idle.not());
   doneOut.set(done);
   errorOut.set(error);
+  satOut.set(sat);
   return m;
 }

@@ -12,12 +12,16 @@
  *
  * Control: pulse `start` with the cfg_* inputs while busy is low; `done` pulses when the job
  * finishes; `status_error` is sticky until the next start (a lane's error, or a configuration
- * outside its range).
+ * outside its range); `status_sat` (saturation.ts) is the OR of the saturation flags of every
+ * lane that served a head of the job, sticky until the next start. Only lanes started by the
+ * current job count: a lane keeps its own flags until it is started again (GEMV jobs and
+ * unused lanes never restart it), so flags left over from an earlier job are masked out.
  */
 import { Module, u, s, lit, mux, clog2, type Expr } from '../../hdl/index.ts';
 import { buildGemvLane } from './gemv.ts';
 import { buildLane, laneConfig, laneName, type LaneConfig } from './lane.ts';
 import type { LaneParamsInput } from './numerics.ts';
+import { SAT_WIDTH } from './saturation.ts';
 
 export interface MhaParams {
   lane: LaneParamsInput;
@@ -64,6 +68,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
   const busy = m.output('busy', u(1));
   const doneOut = m.output('done', u(1), 'pulse: all heads finished');
   const errorOut = m.output('status_error', u(1), 'sticky until start');
+  const satOut = m.output('status_sat', u(SAT_WIDTH), 'sticky until start: OR of the saturation flags of the lanes of this job (saturation.ts)');
   const roundOut = m.output('round', u(rw), 'current round: lane i serves head round*H + i');
 
   const active = m.reg('active', u(1), { domain: cd, reset: 0 });
@@ -78,6 +83,8 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
   const idle = m.wire('idle', active.not().and(gActive.not()));
   const startFire = m.wire('start_fire', start.and(idle).and(cfgMode.not()));
   const headsOk = m.wire('heads_ok', cfgHeads.ne(0).and(cfgHeads.le(p.maxHeads)));
+  // Any accepted or rejected start, attention or GEMV: ends the previous job's status.
+  const anyStart = m.wire('any_start', start.and(idle));
 
   const lane = buildLane(p.lane);
   const gemvPorts = lane.signals.some((x) => x.name === 'pe_override');
@@ -107,6 +114,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
   const laneYs: Expr[] = [];
   const finished: Expr[] = [];
   const laneErrors: Expr[] = [];
+  const laneSats: Expr[] = [];
   for (let i = 0; i < H; i++) {
     // Lane i has a head this round when round*H + i < nHeads.
     const head = round.zext(rw + clog2(H + 1) + 1).mul(H).add(i);
@@ -162,12 +170,23 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
     m.when(kick, () => doneSeen.set(used.not()));
     m.when(inst.out('done'), () => doneSeen.set(1));
     finished.push(doneSeen);
-    laneErrors.push(inst.out('status_error'));
+    // The lane's status counts once this job has started it: its status registers take the
+    // new query's values in the cycle after its start, exactly when `armed` rises.
+    const armed = m.reg(`lane${i}_armed`, u(1), { domain: cd, reset: 0 });
+    m.when(kick.and(used), () => armed.set(1));
+    m.when(anyStart, () => armed.set(0));
+    laneErrors.push(armed.and(inst.out('status_error')));
+    laneSats.push(mux(armed, inst.out('status_sat'), lit(0, u(SAT_WIDTH))));
   }
   const allDone = m.wire('all_done', finished.reduce((a, b) => a.and(b)));
   const anyLaneError = m.wire('any_lane_error', laneErrors.reduce((a, b) => a.or(b)));
+  const sat = m.reg('sat', u(SAT_WIDTH), { domain: cd, reset: 0 });
+  sat.set(sat.or(laneSats.reduce((a, b) => a.or(b))));
+  m.when(anyStart, () => sat.set(0));
   kick.set(0);
   done.set(0);
+  // Before the start assignments below, which take priority: a start clears the error.
+  m.when(anyLaneError, () => error.set(1));
   m.when(startFire, () => {
     error.set(headsOk.not());
     m.when(headsOk, () => {
@@ -187,7 +206,6 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
       kick.set(1);
     });
   });
-  m.when(anyLaneError, () => error.set(1));
 
   // ---- GEMV job: x into a buffer, then per row block: N weight columns (packed MACs), after
   // every group k scaling cycles, then the block's rows on the y stream -----------------------
@@ -302,6 +320,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
   busy.set(active.or(gActive));
   doneOut.set(done.or(gDone));
   errorOut.set(error);
+  satOut.set(sat);
   roundOut.set(round);
   return { module: m, lane: c };
 }

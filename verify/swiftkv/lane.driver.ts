@@ -15,6 +15,8 @@ export interface LaneJob {
   v: readonly (readonly bigint[])[];
   /** Override of kv_tlast per beat (tests of the tlast check); default: last beat of each token. */
   kvLast?: readonly boolean[];
+  /** Override of q_tlast per beat (tests of the tlast check); default: the last beat. */
+  qLast?: readonly boolean[];
 }
 
 export interface Backpressure {
@@ -30,6 +32,8 @@ export interface LaneRun {
   /** Cycles from the cycle start is high to the cycle done is high. */
   cycles: number;
   error: boolean;
+  /** status_sat at done (saturation.ts). */
+  sat: number;
   /** Input rows per cycle, in the order of the lane's non-clock inputs. */
   rows: bigint[][];
   inputNames: string[];
@@ -91,7 +95,7 @@ export function runLaneTs(m: Module, c: LaneConfig, jobs: readonly LaneJob[], bp
       if (!kvOffered && kvi < kvBeats.length) kvOffered = bp.rng.next() < bp.validProb;
       set('q_tvalid', qOffered ? 1 : 0);
       set('q_tdata', qOffered ? qBeats[qi]! : 0n);
-      set('q_tlast', qOffered && qi === qBeats.length - 1 ? 1 : 0);
+      set('q_tlast', qOffered && (job.qLast?.[qi] ?? qi === qBeats.length - 1) ? 1 : 0);
       set('kv_tvalid', kvOffered ? 1 : 0);
       set('kv_tdata', kvOffered ? kvBeats[kvi]!.data : 0n);
       set('kv_tlast', kvOffered && kvBeats[kvi]!.last ? 1 : 0);
@@ -106,6 +110,7 @@ export function runLaneTs(m: Module, c: LaneConfig, jobs: readonly LaneJob[], bp
       }
       const done = sim.get('done').isTrue();
       const error = sim.get('status_error').isTrue();
+      const sat = Number(sim.get('status_sat').bits);
       sim.tick();
       if (qFire) {
         qi++;
@@ -116,7 +121,7 @@ export function runLaneTs(m: Module, c: LaneConfig, jobs: readonly LaneJob[], bp
         kvOffered = false;
       }
       if (done) {
-        results.push({ o, cycles, error, rows: rows.map((r) => [...r]), inputNames });
+        results.push({ o, cycles, error, sat, rows: rows.map((r) => [...r]), inputNames });
         break;
       }
       cycles++;

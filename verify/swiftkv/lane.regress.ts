@@ -14,6 +14,7 @@ import type { Rescale } from '../../generators/swiftkv/numerics.ts';
 import type { SimulatorName } from '../../sim/simulator.ts';
 import { makeRng } from '../rng.ts';
 import { projectRoot } from '../../sim/cache.ts';
+import { satStages } from '../../generators/swiftkv/saturation.ts';
 
 export interface RegressCase {
   d: number;
@@ -59,7 +60,8 @@ export async function runCase(c: RegressCase): Promise<CaseResult> {
   const fmt = { frac: cfg.formats.data.fracBits, width: cfg.formats.data.intBits + cfg.formats.data.fracBits };
   const kinds: DataKind[] = c.Ls.map((L, i) => (L >= 1024 ? (['normal', 'outliers'] as const)[(i + c.seed) % 2]! : dataKinds[(i + c.seed) % dataKinds.length]!));
   const jobs = c.Ls.map((L, i) => makeJob(kinds[i]!, c.d, L, rng, fmt));
-  const golden = jobs.map((j) => goldenAttention(j.q, j.k, j.v, params).o);
+  const goldenRuns = jobs.map((j) => goldenAttention(j.q, j.k, j.v, params));
+  const golden = goldenRuns.map((g) => g.o);
   const base = {
     name: caseName(c),
     queries: jobs.length,
@@ -81,6 +83,8 @@ export async function runCase(c: RegressCase): Promise<CaseResult> {
     const g = golden[i]!;
     const L = c.Ls[i]!;
     if (r.error) problems.push(`query ${i} (L=${L}): status_error set`);
+    const gs = goldenRuns[i]!.sat;
+    if (r.sat !== gs) problems.push(`query ${i} (L=${L}, ${kinds[i]}): status_sat ${r.sat} (${satStages(r.sat).join(',') || 'none'}) but golden ${gs} (${satStages(gs).join(',') || 'none'})`);
     const bad = g.findIndex((x, j) => r.o[j] !== x);
     if (r.o.length !== g.length) problems.push(`query ${i} (L=${L}, ${kinds[i]}): ${r.o.length} outputs, expected ${g.length}`);
     else if (bad >= 0) problems.push(`query ${i} (L=${L}, ${kinds[i]}): o[${bad}] = ${r.o[bad]} but golden ${g[bad]} (raw)`);

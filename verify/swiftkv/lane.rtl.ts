@@ -4,12 +4,13 @@
  * xorshift in the testbench, several queries back to back without reset. One simulator build
  * per lane parameter set (cached by the hash of the RTL), reused by every run.
  */
-import { mkdir, writeFile, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { tmpdir } from 'node:os';
 import { emitDesign } from '../../hdl/index.ts';
 import { buildSimulation, type SimulatorName, type SimBuild } from '../../sim/simulator.ts';
 import { projectRoot } from '../../sim/cache.ts';
+import { withTempDir } from '../../sim/tempdir.ts';
+import { SAT_WIDTH } from '../../generators/swiftkv/saturation.ts';
 import { writeModuleFiles, writeFileAtomic } from '../../hdl/artifacts.ts';
 import { applyMutation, type Mutate } from '../harness.ts';
 import { renderLaneTestbench } from '../../testbenches/lane.ts';
@@ -36,6 +37,8 @@ export interface HdlJobResult {
   o: bigint[];
   cycles: number;
   error: boolean;
+  /** status_sat at done (bit i = SAT_STAGES[i], generators/swiftkv/saturation.ts). */
+  sat: number;
 }
 
 export interface LaneSim {
@@ -63,7 +66,7 @@ export function buildLaneSim(params: LaneParamsInput, simulator: SimulatorName, 
       const W = c.formats.params.dataFormat.intBits + c.formats.params.dataFormat.fracBits;
       const tbName = `tb_${name}`;
       const tb = path.join(dir, `${tbName}.v`);
-      await writeFileAtomic(tb, renderLaneTestbench({ tbName, dut: name, B: c.B, PW: c.P * W, LW: c.lenWidth, gemv: W === 32 }));
+      await writeFileAtomic(tb, renderLaneTestbench({ tbName, dut: name, B: c.B, PW: c.P * W, LW: c.lenWidth, SW: SAT_WIDTH, gemv: W === 32 }));
       sources.push(tb);
       const build = await buildSimulation({ simulator, top: tbName, sources });
       return { config: c, name, build, dir };
@@ -105,8 +108,9 @@ export function parseLaneOutput(c: LaneConfig, text: string): HdlJobResult[] {
     const t = line.trim();
     if (t === '') continue;
     if (t.startsWith('done')) {
-      const [, cycles, err] = t.split(/\s+/);
-      results.push({ o, cycles: Number(cycles), error: err === '1' });
+      const [, cycles, err, sat] = t.split(/\s+/);
+      if (sat === undefined || !/^\d+$/.test(sat)) throw new Error(`lane output: malformed done line '${t}'`);
+      results.push({ o, cycles: Number(cycles), error: err === '1', sat: Number(sat) });
       o = [];
       continue;
     }
@@ -119,8 +123,8 @@ export function parseLaneOutput(c: LaneConfig, text: string): HdlJobResult[] {
 
 export async function runLaneHdl(params: LaneParamsInput, jobs: readonly LaneJob[], opts: HdlRunOptions): Promise<HdlJobResult[]> {
   const sim = await buildLaneSim(params, opts.simulator, opts.mutation);
-  const work = await mkdtemp(path.join(tmpdir(), 'lane-'));
-  try {
+  // Removed on return, on error and on SIGINT/SIGTERM (the jobs file can be tens of MB).
+  return withTempDir('lane-', async (work) => {
     const jobsFile = path.join(work, 'jobs.hex');
     const outFile = path.join(work, 'out.txt');
     await writeFile(jobsFile, jobsText(sim.config, jobs));
@@ -133,7 +137,5 @@ export async function runLaneHdl(params: LaneParamsInput, jobs: readonly LaneJob
     const res = parseLaneOutput(sim.config, await readFile(outFile, 'utf8'));
     if (res.length !== jobs.length) throw new Error(`${sim.name}: ${res.length} of ${jobs.length} queries finished`);
     return res;
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  });
 }

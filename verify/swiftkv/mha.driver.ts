@@ -12,6 +12,10 @@ import type { GemvJob } from '../../generators/swiftkv/gemv.ts';
 export interface MhaJob {
   /** One job per head (all with the same L). */
   heads: LaneJob[];
+  /** Sent as cfg_heads instead of the number of heads (tests of rejected starts). */
+  cfgHeads?: number;
+  /** Sent as cfg_len instead of the heads' L (tests of rejected starts). */
+  cfgLen?: number;
 }
 
 export interface MhaRun {
@@ -20,11 +24,22 @@ export interface MhaRun {
   /** y per row (GEMV jobs). */
   y: bigint[];
   cycles: number;
+  /** status_error at done. */
   error: boolean;
+  /** status_sat at done (saturation.ts). */
+  sat: number;
+  /** Cycles from the one after start through done in which status_error was 1. */
+  errorCycles: number;
+  /** Rows of the recorded stimulus (indices into `rows`) of this job: its start cycle .. its done cycle. */
+  firstRow: number;
+  lastRow: number;
 }
 
 export interface GemvJobSpec {
   gemv: GemvJob;
+  /** Sent as cfg_cols / cfg_rows instead of the job's N / M (tests of rejected starts). */
+  cfgCols?: number;
+  cfgRows?: number;
 }
 
 /** The x, w and s beats of a GEMV job for an array of H lanes of P PEs. */
@@ -99,17 +114,19 @@ export function runMhaTs(
   const runs: MhaRun[] = [];
   for (const job of jobs) {
     if ('gemv' in job) {
-      runs.push(runGemvJob(job.gemv));
+      runs.push(runGemvJob(job));
       continue;
     }
     const n = job.heads.length;
     const L = job.heads[0]!.k.length;
     const o: bigint[][] = job.heads.map(() => []);
     // Per lane: the beats of its current head, and progress.
-    const lanes = Array.from({ length: H }, () => ({ head: -1, q: [] as bigint[], kv: [] as { data: bigint; last: boolean }[], qi: 0, kvi: 0, qOff: false, kvOff: false }));
+    const lanes = Array.from({ length: H }, () => ({ head: -1, q: [] as bigint[], qLast: [] as boolean[], kv: [] as { data: bigint; last: boolean }[], qi: 0, kvi: 0, qOff: false, kvOff: false }));
     let cycles = 0;
     let started = false;
     let lastRound = -1;
+    let errorCycles = 0;
+    const firstRow = rows.length;
     for (;;) {
       if (cycles > maxCycles) throw new Error(`MHA top did not finish within ${maxCycles} cycles`);
       const round = Number(sim.get('round').bits);
@@ -123,18 +140,19 @@ export function runMhaTs(
           if (ln.head < 0) return;
           const j = job.heads[h]!;
           ln.q = beats(j.q, c.P, W);
+          ln.qLast = ln.q.map((_, b) => j.qLast?.[b] ?? b === ln.q.length - 1);
           ln.kv = [];
           for (let t = 0; t < L; t++) {
             const kb = beats(j.k[t]!, c.P, W);
             const vb = beats(j.v[t]!, c.P, W);
-            kb.forEach((k, b) => ln.kv.push({ data: (vb[b]! << BigInt(c.P * W)) | k, last: b === kb.length - 1 }));
+            kb.forEach((k, b) => ln.kv.push({ data: (vb[b]! << BigInt(c.P * W)) | k, last: j.kvLast?.[ln.kv.length] ?? b === kb.length - 1 }));
           }
         });
       }
       set('start', started ? 0 : 1);
       set('cfg_mode', 0);
-      set('cfg_len', L);
-      set('cfg_heads', n);
+      set('cfg_len', job.cfgLen ?? L);
+      set('cfg_heads', job.cfgHeads ?? n);
       started = true;
       const readies: boolean[] = [];
       lanes.forEach((ln, i) => {
@@ -142,7 +160,7 @@ export function runMhaTs(
         if (ln.head >= 0 && !ln.kvOff && ln.kvi < ln.kv.length) ln.kvOff = bp.rng.next() < bp.validProb;
         set(`q${i}_tvalid`, ln.qOff ? 1 : 0);
         set(`q${i}_tdata`, ln.qOff ? ln.q[ln.qi]! : 0n);
-        set(`q${i}_tlast`, ln.qOff && ln.qi === ln.q.length - 1 ? 1 : 0);
+        set(`q${i}_tlast`, ln.qOff && ln.qLast[ln.qi] ? 1 : 0);
         set(`kv${i}_tvalid`, ln.kvOff ? 1 : 0);
         set(`kv${i}_tdata`, ln.kvOff ? ln.kv[ln.kvi]!.data : 0n);
         set(`kv${i}_tlast`, ln.kvOff && ln.kv[ln.kvi]!.last ? 1 : 0);
@@ -163,6 +181,8 @@ export function runMhaTs(
       });
       const done = sim.get('done').isTrue();
       const error = sim.get('status_error').isTrue();
+      const sat = Number(sim.get('status_sat').bits);
+      if (cycles > 0 && error) errorCycles++;
       sim.tick();
       lanes.forEach((ln, i) => {
         if (fires[i]!.q) {
@@ -175,7 +195,7 @@ export function runMhaTs(
         }
       });
       if (done) {
-        runs.push({ o, y: [], cycles, error });
+        runs.push({ o, y: [], cycles, error, sat, errorCycles, firstRow, lastRow: rows.length - 1 });
         break;
       }
       cycles++;
@@ -183,19 +203,22 @@ export function runMhaTs(
   }
   return { runs, rows, inputNames };
 
-  function runGemvJob(job: GemvJob): MhaRun {
+  function runGemvJob(spec: GemvJobSpec): MhaRun {
+    const job = spec.gemv;
     const beatsOf = gemvBeats(job, H, c.P, group);
     const src = { x: { list: beatsOf.x, i: 0, off: false }, w: { list: beatsOf.w, i: 0, off: false }, s: { list: beatsOf.s, i: 0, off: false } };
     const y: bigint[] = [];
     let cycles = 0;
     let started = false;
+    let errorCycles = 0;
+    const firstRow = rows.length;
     for (;;) {
       if (cycles > maxCycles) throw new Error(`GEMV job did not finish within ${maxCycles} cycles (y rows ${y.length})`);
       set('start', started ? 0 : 1);
       set('cfg_mode', 1);
       set('cfg_int4', job.int4 ? 1 : 0);
-      set('cfg_rows', job.w.length);
-      set('cfg_cols', job.x.length);
+      set('cfg_rows', spec.cfgRows ?? job.w.length);
+      set('cfg_cols', spec.cfgCols ?? job.x.length);
       started = true;
       for (const [name, st] of Object.entries(src)) {
         if (!st.off && st.i < st.list.length) st.off = bp.rng.next() < bp.validProb;
@@ -209,6 +232,8 @@ export function runMhaTs(
       if (sim.get('y_tvalid').isTrue() && ready) y.push(sim.get('y_tdata').toBigInt());
       const done = sim.get('done').isTrue();
       const error = sim.get('status_error').isTrue();
+      const sat = Number(sim.get('status_sat').bits);
+      if (cycles > 0 && error) errorCycles++;
       sim.tick();
       for (const [name, st] of Object.entries(src)) {
         if (fired[name]) {
@@ -216,7 +241,7 @@ export function runMhaTs(
           st.off = false;
         }
       }
-      if (done) return { o: [], y, cycles, error };
+      if (done) return { o: [], y, cycles, error, sat, errorCycles, firstRow, lastRow: rows.length - 1 };
       cycles++;
     }
   }

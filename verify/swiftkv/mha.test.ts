@@ -5,12 +5,16 @@
  * cycle for cycle on Verilator (and Icarus for one case). `make sim` runs larger cases.
  */
 import { describe, expect, it } from 'vitest';
-import { mhaCases, mhaCaseName, runMhaCase, randomGemv } from './mha.regress.ts';
+import { mhaCases, mhaCaseName, runMhaCase, randomGemv, runStatusRegression } from './mha.regress.ts';
 import { buildMha } from '../../generators/swiftkv/mha.ts';
 import { runMhaTs } from './mha.driver.ts';
 import { gemvCycles, gemvGolden } from '../../generators/swiftkv/gemv.ts';
 import { makeRng } from '../rng.ts';
 import { Simulator } from '../../hdl/index.ts';
+import { makeJob } from './stimulus.ts';
+import { differential } from '../harness.ts';
+import { goldenAttention } from '../../generators/swiftkv/golden.ts';
+import { satMask } from '../../generators/swiftkv/saturation.ts';
 
 describe('SwiftKV-MHA top: attention and GEMV jobs interleaved without reset', () => {
   for (const c of mhaCases(false)) {
@@ -70,4 +74,32 @@ describe('MHA top rejects bad job configurations', () => {
     expect(runs[0]!.error).toBe(false);
     expect(runs[0]!.y).toEqual(gemvGolden(job, 32));
   });
+});
+
+describe('MHA top status_error: sticky until the next start, never leaking into the next good job', () => {
+  it('after cfg_heads = 0, cfg_heads > maxHeads, cfg_len = 0, misplaced kv_tlast / q_tlast and a bad GEMV configuration, good attention and GEMV jobs (both orders) show status_error = 0 in every cycle; TypeScript, then replayed on Verilator and Icarus', async () => {
+    expect(await runStatusRegression(['verilator', 'icarus'])).toEqual([]);
+  }, 600_000);
+});
+
+describe('MHA top status_sat', () => {
+  it("is the OR of the job's lanes' masks, sticky until the next start, and ignores a lane the job does not start (TypeScript, replayed on Verilator)", async () => {
+    const rng = makeRng(21);
+    const fmt = { frac: 17, width: 32 };
+    const lane = { headDim: 16, pe: 4, maxContext: 64 };
+    const { module, lane: lc } = buildMha({ lane, heads: 2, maxHeads: 4 });
+    const big = 60n << 17n; // q = k = 60 at d = 16: scores near 20,800, beyond Q15.17
+    const saturating = { q: Array<bigint>(16).fill(big), k: [Array<bigint>(16).fill(big)], v: [Array<bigint>(16).fill(1n << 17n)] };
+    const clean = () => makeJob('normal', 16, 1, rng, fmt);
+    // Job 0: head 1 (lane 1) saturates. Job 1: GEMV (no lane starts). Job 2: one head, so
+    // lane 1 is not started and still holds its flags from job 0. Job 3: both heads clean.
+    const jobs = [{ heads: [clean(), saturating] }, { gemv: randomGemv(rng, false, 3, 32) }, { heads: [clean()] }, { heads: [clean(), clean()] }];
+    expect(goldenAttention(saturating.q, saturating.k, saturating.v, lane).sat).toBe(satMask(['score']));
+    const { runs, rows } = runMhaTs(module, lc, 2, jobs, { rng, validProb: 0.8, readyProb: 0.8 });
+    expect(runs.map((r) => r.sat)).toEqual([satMask(['score']), 0, 0, 0]);
+    const { module: fresh } = buildMha({ lane, heads: 2, maxHeads: 4 });
+    const res = await differential(fresh, rows, { label: 'mha status_sat', seed: 21, clock: 'clk', simulators: ['verilator'], ignoreBefore: 1 });
+    const col = res.outputs.indexOf('status_sat');
+    expect(res.actual.verilator![runs[0]!.lastRow]![col]).toBe(BigInt(satMask(['score'])));
+  }, 300_000);
 });
