@@ -167,12 +167,16 @@ describe('pipeline helper', () => {
     const p = new Pipeline(m, { domain: cd });
     const xs = [0, 1, 2, 3, 4].map((i) => p.input(m.input(`x${i}`, s(6))));
     const total = p.sumTree('acc', xs);
-    expect(p.stage).toBe(2); // 5 terms -> 3 (register) -> 2 (register) -> 1: two stages
+    expect(p.stage).toBe(0); // trees do not move the pipeline: several can run side by side
+    expect(p.stageOf(total)).toBe(3); // 5 terms -> 3 -> 2 -> 1, a register after each level
+    expect(total.width).toBe(9);
     m.output('y', total.type).set(total);
     const sim = new Simulator(m);
     const vals = [-32, 31, -1, 17, 5];
     vals.forEach((v, i) => sim.set(`x${i}`, v));
     sim.tick();
+    sim.tick();
+    expect(sim.get('y').toBigInt()).not.toBe(BigInt(vals.reduce((a, b) => a + b)));
     sim.tick();
     expect(sim.get('y').toBigInt()).toBe(BigInt(vals.reduce((a, b) => a + b)));
   });
@@ -239,5 +243,33 @@ describe('emitted files', () => {
     expect(d1.modules[0]!.text).toBe(d2.modules[0]!.text);
     expect(names1[1]).not.toBe(names2[1]);
     expect(d1.modules.at(-1)!.text).toContain(`${names1[0]} u_a (`);
+  });
+});
+
+describe('pipeline helper inside when()', () => {
+  it('delay registers made inside a when() body still update every cycle', () => {
+    const m = new Module('pipewhen');
+    const cd = m.clockDomain();
+    const p = new Pipeline(m, { domain: cd });
+    const en = p.controlInput(m.input('en', u(1)));
+    const x = p.input(m.input('x', u(4)));
+    p.next(2);
+    const held = m.reg('held', u(4), { domain: cd, reset: 0 });
+    m.when(p.get(en), () => held.set(p.get(x)));
+    m.output('y', u(4)).set(held);
+    const sim = new Simulator(m);
+    sim.set('rst', 1);
+    sim.tick();
+    sim.set('rst', 0);
+    const seq = [[0, 5], [0, 6], [1, 7], [0, 8]];
+    for (const [e, v] of seq) {
+      sim.set('en', e!);
+      sim.set('x', v!);
+      sim.tick();
+    }
+    sim.set('en', 0);
+    sim.tick();
+    sim.tick();
+    expect(sim.get('y').toBigInt()).toBe(7n);
   });
 });

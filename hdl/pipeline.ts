@@ -44,6 +44,16 @@ export class Pipeline {
 
   constructor(private readonly m: Module, private readonly opts: PipelineOptions) {}
 
+  /** The clock domain of the pipeline's registers. */
+  get domain(): ClockDomain {
+    return this.opts.domain;
+  }
+
+  /** The module the pipeline builds into. */
+  get module(): Module {
+    return this.m;
+  }
+
   /** The current stage (0 = where inputs enter). */
   get stage(): number {
     return this.current;
@@ -119,7 +129,11 @@ export class Pipeline {
           reset: isControl ? 0 : null,
           ...(this.opts.enable ? { enable: this.opts.enable } : {}),
         });
-        r.set(prev);
+        const source = prev;
+        const target = r;
+        // Pipeline registers are structural: assigned at the top of the module body even when
+        // get() is called inside a when() block.
+        this.m.inBlock(this.m.body, () => target.set(source));
         chain.set(k, r);
         this.stages.set(r, k);
         if (isControl) this.control.add(r);
@@ -140,7 +154,7 @@ export class Pipeline {
       reset: opts.control ? 0 : null,
       ...(this.opts.enable ? { enable: this.opts.enable } : {}),
     });
-    r.set(v);
+    this.m.inBlock(this.m.body, () => r.set(v));
     this.stages.set(r, this.current + 1);
     if (opts.control) this.control.add(r);
     return r;
@@ -164,25 +178,22 @@ export class Pipeline {
   }
 
   /**
-   * Exact sum of `terms` as a balanced adder tree with a register after every `levelsPerStage`
-   * levels (each add grows one bit, so nothing is lost); the result is valid at the stage this
-   * leaves the pipeline on (returned with the sum).
+   * Exact sum of `terms` as a balanced adder tree with a register after every level (each add
+   * grows one bit, so nothing is lost). Starts at the current stage and does not move it: the
+   * sum is a register valid ceil(log2(n)) stages later (`stageOf` tells), so several trees can
+   * run side by side.
    */
-  sumTree(name: string, terms: readonly Expr[], levelsPerStage = 1): Expr {
+  sumTree(name: string, terms: readonly Expr[]): Expr {
     if (terms.length === 0) throw new HdlError('BAD ARGUMENT', `sumTree '${name}' needs at least one term`, captureLocation());
-    let level: Expr[] = terms.map((t) => this.get(t));
+    const s0 = this.current;
+    let level: Expr[] = terms.map((t) => this.at(t, s0));
     let depth = 0;
     while (level.length > 1) {
       const nextLevel: Expr[] = [];
       for (let i = 0; i + 1 < level.length; i += 2) nextLevel.push(level[i]!.add(level[i + 1]!));
       if (level.length % 2 === 1) nextLevel.push(level.at(-1)!);
       depth++;
-      if (depth % levelsPerStage === 0 && nextLevel.length > 1) {
-        this.next();
-        level = nextLevel.map((t, i) => this.get(t, `${name}_l${depth}_${i}`));
-      } else {
-        level = nextLevel;
-      }
+      level = nextLevel.map((t, i) => this.at(t, s0 + depth, nextLevel.length > 1 ? `${name}_l${depth}_${i}` : name));
     }
     return level[0]!;
   }
