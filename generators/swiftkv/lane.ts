@@ -406,7 +406,9 @@ export function buildLane(input: LaneParamsInput): Module {
   const inPhase = (p: number): Expr => phase.eq(lit(p, u(3)));
   const idle = m.wire('idle', inPhase(IDLE));
   const startFire = m.wire('start_fire', start.and(idle));
-  const lenOk = m.wire('len_ok', cfgLen.ne(0).and(cfgLen.le(f.params.maxContext)));
+  // When maxContext = 2^lenWidth - 1 every cfg_len is <= maxContext: no compare (lint: CMPCONST).
+  const lenFits = f.params.maxContext === 2 ** c.lenWidth - 1;
+  const lenOk = m.wire('len_ok', lenFits ? cfgLen.ne(0) : cfgLen.ne(0).and(cfgLen.le(f.params.maxContext)));
 
   // ---- LOAD: q beats through the DOT multipliers into the q' ring -------------------------
   const qCount = m.reg('q_count', u(clog2(B + 1)), { domain: cd, reset: 0 });

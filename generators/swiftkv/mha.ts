@@ -21,6 +21,7 @@ import { Module, u, s, lit, mux, clog2, type Expr } from '../../hdl/index.ts';
 import { buildGemvLane } from './gemv.ts';
 import { buildLane, laneConfig, laneName, type LaneConfig } from './lane.ts';
 import type { LaneParamsInput } from './numerics.ts';
+import { GEN_PARAMS, apiStyle, checkGenValues, type GenValues } from './params.ts';
 import { SAT_WIDTH } from './saturation.ts';
 
 export interface MhaParams {
@@ -35,7 +36,32 @@ export interface MhaParams {
   name?: string;
 }
 
-export const GEMV_DEFAULTS = { group: 32, maxCols: 4096 };
+export const GEMV_DEFAULTS = { group: GEN_PARAMS.gemvGroup.default, maxCols: GEN_PARAMS.gemvMaxCols.default };
+
+/** The configuration in the terms of the parameter table (params.ts); undefined: the default. */
+function mhaValues(p: MhaParams): Partial<GenValues> {
+  const l = p.lane;
+  return {
+    heads: p.heads,
+    maxHeads: p.maxHeads,
+    headDim: l.headDim,
+    pe: l.pe ?? Math.min(GEN_PARAMS.pe.default, l.headDim),
+    maxContext: l.maxContext,
+    dataInt: l.dataFormat?.intBits,
+    dataFrac: l.dataFormat?.fracBits,
+    expIndex: l.exp2?.indexBits,
+    expInterp: l.exp2?.interpBits,
+    expFrac: l.exp2?.tableFracBits,
+    rescale: l.rescale,
+    gemvGroup: p.gemv?.group,
+    gemvMaxCols: p.gemv?.maxCols,
+  };
+}
+
+/** Every problem of a configuration (params.ts ranges and cross-checks), one message each. */
+export function mhaProblems(p: MhaParams): string[] {
+  return checkGenValues(mhaValues(p), apiStyle).problems;
+}
 
 export function mhaName(p: MhaParams): string {
   const c = laneConfig(p.lane);
@@ -47,10 +73,10 @@ export function mhaRounds(p: MhaParams, nHeads: number): number {
 }
 
 export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
+  const problems = mhaProblems(p);
+  if (problems.length > 0) throw new RangeError(problems.join('\n'));
   const c = laneConfig(p.lane);
   const H = p.heads;
-  if (!Number.isInteger(H) || H < 1 || H > 64) throw new RangeError(`heads = ${H} is out of range: accepted 1..64`);
-  if (!Number.isInteger(p.maxHeads) || p.maxHeads < 1 || p.maxHeads > 1024) throw new RangeError(`maxHeads = ${p.maxHeads} is out of range: accepted 1..1024`);
   const W = c.formats.data.intBits + c.formats.data.fracBits;
   const m = new Module(p.name ?? mhaName(p));
   m.doc = [
@@ -82,20 +108,16 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
   const gActive = m.reg('gemv_active', u(1), { domain: cd, reset: 0 });
   const idle = m.wire('idle', active.not().and(gActive.not()));
   const startFire = m.wire('start_fire', start.and(idle).and(cfgMode.not()));
-  const headsOk = m.wire('heads_ok', cfgHeads.ne(0).and(cfgHeads.le(p.maxHeads)));
+  // When maxHeads = 2^hw - 1 every cfg_heads is <= maxHeads: no compare (lint: CMPCONST).
+  const headsFit = p.maxHeads === 2 ** hw - 1;
+  const headsOk = m.wire('heads_ok', headsFit ? cfgHeads.ne(0) : cfgHeads.ne(0).and(cfgHeads.le(p.maxHeads)));
   // Any accepted or rejected start, attention or GEMV: ends the previous job's status.
   const anyStart = m.wire('any_start', start.and(idle));
 
   const lane = buildLane(p.lane);
   const gemvPorts = lane.signals.some((x) => x.name === 'pe_override');
   const gp = p.gemv ?? GEMV_DEFAULTS;
-  if (!gemvPorts) throw new RangeError('GEMV needs the 32-bit data format (the PEs are 32x32 multipliers)');
-  if (!Number.isInteger(gp.group) || gp.group < 4 || gp.group > 65536 || gp.group % 4 !== 0) {
-    throw new RangeError(`gemv group = ${gp.group} is out of range: accepted multiples of 4 in 4..65536`);
-  }
-  if (!Number.isInteger(gp.maxCols) || gp.maxCols < gp.group || gp.maxCols > 65535 || gp.maxCols % gp.group !== 0) {
-    throw new RangeError(`gemv maxCols = ${gp.maxCols} is out of range: accepted multiples of the group (${gp.group}) up to 65535`);
-  }
+  if (!gemvPorts) throw new Error('internal: a 32-bit lane without GEMV ports');
   const gemvLane = buildGemvLane({ P: c.P, group: gp.group });
   // GEMV control signals shared by every lane (driven below).
   const gInt4 = m.reg('gemv_int4', u(1), { domain: cd, reset: 0 });

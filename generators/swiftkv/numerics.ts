@@ -11,6 +11,7 @@
  */
 import { type HwType, bitsFor, typeName } from '../../hdl/types.ts';
 import { type QFormat, Q, qType, qName } from '../../hdl/fixed.ts';
+import { GEN_PARAMS, apiStyle, checkParam, crossCheck, type ParamKey } from './params.ts';
 
 /** How the running state is rescaled when the running max grows (DESIGN.md §2 variants). */
 export type Rescale = 'multiply' | 'shift';
@@ -49,8 +50,12 @@ export interface LaneParams {
 export type LaneParamsInput = Pick<LaneParams, 'headDim'> &
   Partial<Omit<LaneParams, 'headDim' | 'exp2'>> & { readonly exp2?: Partial<Exp2Params> };
 
-export const DEFAULT_MAX_CONTEXT = 16384;
-export const DEFAULT_EXP2: Exp2Params = { indexBits: 5, interpBits: 12, tableFracBits: 30 };
+export const DEFAULT_MAX_CONTEXT = GEN_PARAMS.maxContext.default;
+export const DEFAULT_EXP2: Exp2Params = {
+  indexBits: GEN_PARAMS.expIndex.default,
+  interpBits: GEN_PARAMS.expInterp.default,
+  tableFracBits: GEN_PARAMS.expFrac.default,
+};
 
 /** All formats of the lane (see the derivations in `laneFormats`). */
 export interface LaneFormats {
@@ -106,22 +111,33 @@ function checkInt(name: string, value: number, lo: number, hi: number): number {
   return value;
 }
 
+/** A parameter of the table in params.ts: the same range the command line states. */
+function checkTable(k: ParamKey, value: number, max?: number): number {
+  const problem = checkParam(k, value, apiStyle, max);
+  if (problem) throw new RangeError(problem);
+  return value;
+}
+
 function checkFormat(name: string, f: QFormat, fracLo: number, fracHi: number): QFormat {
   if (!f.signed) throw new RangeError(`${name} = ${qName(f)} must be signed (two's complement): accepted signed Q(m, f)`);
+  // The lane alone takes any width up to 64 (the MHA top fixes 32: params.ts).
   checkInt(`${name}.intBits`, f.intBits, 2, 32);
   checkInt(`${name}.fracBits`, f.fracBits, fracLo, fracHi);
   return f;
 }
 
-/** Fill in defaults and validate; every RangeError names the parameter, its value and the accepted range. */
+/**
+ * Fill in defaults and validate; every RangeError names the parameter, its value and the
+ * accepted range. Ranges shared with the command line come from params.ts.
+ */
 export function resolveLaneParams(p: LaneParamsInput): LaneParams {
-  const headDim = checkInt('headDim', p.headDim, 1, 4096);
-  const pe = checkInt('pe', p.pe ?? Math.min(16, headDim), 1, headDim);
-  const maxContext = checkInt('maxContext', p.maxContext ?? DEFAULT_MAX_CONTEXT, 1, 1 << 24);
+  const headDim = checkTable('headDim', p.headDim);
+  const pe = checkTable('pe', p.pe ?? Math.min(16, headDim), Math.min(GEN_PARAMS.pe.max, headDim));
+  const maxContext = checkTable('maxContext', p.maxContext ?? DEFAULT_MAX_CONTEXT);
   const dataFormat = checkFormat('dataFormat', p.dataFormat ?? Q(15, 17), 0, 32);
-  const indexBits = checkInt('exp2.indexBits', p.exp2?.indexBits ?? DEFAULT_EXP2.indexBits, 1, 10);
-  const interpBits = checkInt('exp2.interpBits', p.exp2?.interpBits ?? DEFAULT_EXP2.interpBits, 0, 24);
-  const tableFracBits = checkInt('exp2.tableFracBits', p.exp2?.tableFracBits ?? DEFAULT_EXP2.tableFracBits, 8, 60);
+  const indexBits = checkTable('expIndex', p.exp2?.indexBits ?? DEFAULT_EXP2.indexBits);
+  const interpBits = checkTable('expInterp', p.exp2?.interpBits ?? DEFAULT_EXP2.interpBits);
+  const tableFracBits = checkTable('expFrac', p.exp2?.tableFracBits ?? DEFAULT_EXP2.tableFracBits);
   const scoreFormat = checkFormat('scoreFormat', p.scoreFormat ?? Q(15, 17), 1, 34);
   if (scoreFormat.fracBits !== indexBits + interpBits) {
     throw new RangeError(
@@ -136,13 +152,18 @@ export function resolveLaneParams(p: LaneParamsInput): LaneParams {
     );
   }
   const scaleFracBits = checkInt('scaleFracBits', p.scaleFracBits ?? 30, 8, 62);
+  if (p.accFracBits === undefined) {
+    // Y keeps the exp2 output's fraction bits: name the parameter the user gave.
+    const problem = crossCheck('exp-frac-covers-data', { expFrac: tableFracBits, dataFrac: dataFormat.fracBits }, apiStyle);
+    if (problem) throw new RangeError(problem);
+  }
   const accFracBits = checkInt('accFracBits', p.accFracBits ?? tableFracBits, dataFormat.fracBits, 64);
   const zIntBits = bitsFor(BigInt(maxContext), false);
-  const recipFracBits = checkInt('recipFracBits', p.recipFracBits ?? dataFormat.fracBits + zIntBits + 8, 8, 96);
-  const rescale = p.rescale ?? 'multiply';
-  if (rescale !== 'multiply' && rescale !== 'shift') {
-    throw new RangeError(`rescale = '${String(rescale)}' is not supported: accepted 'multiply', 'shift'`);
-  }
+  // The ACC/NORM multipliers take e (UQ1.F) and 1/Z (UQ2.R) on one operand: R + 2 >= F + 1.
+  const recipFracBits = checkInt('recipFracBits', p.recipFracBits ?? Math.max(dataFormat.fracBits + zIntBits + 8, tableFracBits - 1), tableFracBits - 1, 96);
+  const rescale = p.rescale ?? GEN_PARAMS.rescale.default;
+  const badRescale = checkParam('rescale', rescale, apiStyle);
+  if (badRescale) throw new RangeError(badRescale);
   return {
     headDim, pe, maxContext, dataFormat, scoreFormat,
     exp2: { indexBits, interpBits, tableFracBits },
