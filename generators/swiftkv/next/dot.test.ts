@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { Simulator, Value, emitModule } from '/work/main/hdl/index.ts';
+import { Simulator, Value } from '/work/main/hdl/index.ts';
 import { buildDot } from '/work/main/generators/swiftkv/next/dot.ts';
 import { laneConfig } from '/work/main/generators/swiftkv/next/config.ts';
 import { dotExact, scoreStep } from '/work/main/generators/swiftkv/next/golden.ts';

@@ -128,15 +128,21 @@ export function exp2Mantissa<T extends Bits<T>>(_A: Arith<T>, lo: T, hi: T, t: T
   return lo.shl(c.interpBits).add(diff.mul(t)).trunc(mw);
 }
 
-/** Step 3: out = RNE(M / 2^(F + J + n - Fe)), 0 when x is too small; UQ1.Fe. */
-export function exp2Round<T extends Bits<T>>(A: Arith<T>, mant: T, amount: T, tooSmall: T, c: Exp2Config): T {
-  const Fe = c.outFracBits;
-  // Shift right by n <= Fe + 1 without losing bits, then round away F + J + 1 bits.
-  const ext = mant.shl(Fe + 1);
-  const shifted = ext.shrv(amount);
+/** Step 3a: M * 2^(Fe + 1 - n): the right shift by n <= Fe + 1, with every shifted-out bit kept. */
+export function exp2Shift<T extends Bits<T>>(_A: Arith<T>, mant: T, amount: T, c: Exp2Config): T {
+  return mant.shl(c.outFracBits + 1).shrv(amount);
+}
+
+/** Step 3b: round away F + J + 1 bits (RNE) to UQ1.Fe; 0 when x is too small. */
+export function exp2Finish<T extends Bits<T>>(A: Arith<T>, shifted: T, tooSmall: T, c: Exp2Config): T {
   const rounded = roundShift(A, shifted, c.tableFracBits + c.interpBits + 1, 'rne'); // <= 2^Fe
   const ow = exp2OutWidth(c);
   return A.mux(tooSmall, A.lit(0, u(ow)), rounded.trunc(ow));
+}
+
+/** Step 3: out = RNE(M / 2^(F + J + n - Fe)), 0 when x is too small; UQ1.Fe. */
+export function exp2Round<T extends Bits<T>>(A: Arith<T>, mant: T, amount: T, tooSmall: T, c: Exp2Config): T {
+  return exp2Finish(A, exp2Shift(A, mant, amount, c), tooSmall, c);
 }
 
 /** Table lookup: T[index] and T[index + 1], both unsigned of exp2TableWidth bits. */

@@ -129,8 +129,13 @@ export function maxStageShift<T extends Bits<T>>(A: Arith<T>, m: T, s: T, first:
   const up = ceil.gt(mEff);
   const mNew = A.mux(up, ceil, mEff);
   const shift = mNew.sub(mEff).slice(f.shiftAmount.width - 1, 0);
-  const x = saturateFlagged(A, s.sub(mNew.shl(fs)), qType(f.exp2In));
+  const x = exp2InputShift(A, s, mNew, f);
   return { mNew, shift, x: x.value, xSaturated: x.saturated };
+}
+
+/** The 'shift' rescale's exp2 input s - m_new (<= 0), saturated into the exp2 input format. */
+export function exp2InputShift<T extends Bits<T>>(A: Arith<T>, s: T, mNew: T, f: LaneFormats): Flagged<T> {
+  return saturateFlagged(A, s.sub(mNew.shl(f.score.fracBits)), qType(f.exp2In));
 }
 
 /** v (data format) aligned to the Y accumulator format, exactly: v * 2^(yFrac - dataFrac). */
@@ -153,9 +158,17 @@ export function accYOperand<T extends Bits<T>>(A: Arith<T>, y: T, v: T, sNew: T,
  *   sNew: Y' = RNE(e * Y) + v     else: Y' = Y + RNE(e * v)      saturated into Y.
  */
 export function accYFinish<T extends Bits<T>>(A: Arith<T>, prod: T, y: T, v: T, sNew: T, f: LaneFormats): Flagged<T> {
-  const yt = qType(f.y);
-  const scaled = narrowFlagged(A, prod, f.exp2Out.fracBits, yt, 'rne').value; // |e * x| <= |x|: never clamps
-  return saturateFlagged(A, scaled.add(A.mux(sNew, alignToY(A, v, f), y)), yt);
+  return accAdd(A, accRound(A, prod, qType(f.y), f), A.mux(sNew, alignToY(A, v, f), y), qType(f.y));
+}
+
+/** RNE(e * x) onto the accumulator format t (e has exp2Out's fraction bits; |e x| <= |x| never clamps). */
+export function accRound<T extends Bits<T>>(A: Arith<T>, prod: T, t: HwType, f: LaneFormats): T {
+  return narrowFlagged(A, prod, f.exp2Out.fracBits, t, 'rne').value;
+}
+
+/** scaled + addend, saturated into the accumulator format t. */
+export function accAdd<T extends Bits<T>>(A: Arith<T>, scaled: T, addend: T, t: HwType): Flagged<T> {
+  return saturateFlagged(A, scaled.add(addend), t);
 }
 
 /** ACC stage for one Y[j], 'multiply' rescale (= RNE(alpha Y) + RNE(beta v) exactly). */
@@ -166,32 +179,51 @@ export function accYMultiply<T extends Bits<T>>(A: Arith<T>, y: T, v: T, e: T, s
 /** ACC finish for Z, 'multiply' rescale, from the product e * Z:  sNew: RNE(e Z) + 1, else Z + e. */
 export function accZFinish<T extends Bits<T>>(A: Arith<T>, prod: T, z: T, e: T, sNew: T, f: LaneFormats): Flagged<T> {
   const zt = qType(f.z);
-  const scaled = narrowFlagged(A, prod, f.exp2Out.fracBits, zt, 'rne').value;
   const one = A.lit(1n << BigInt(f.z.fracBits), zt);
-  return saturateFlagged(A, A.mux(sNew, scaled, z).add(A.mux(sNew, one, alignToZ(A, e, f))), zt);
+  return accAdd(A, A.mux(sNew, accRound(A, prod, zt, f), z), A.mux(sNew, one, alignToZ(A, e, f)), zt);
 }
 
 export function accZMultiply<T extends Bits<T>>(A: Arith<T>, z: T, e: T, sNew: T, f: LaneFormats): Flagged<T> {
   return accZFinish(A, e.mul(z), z, e, sNew, f);
 }
 
+/** x >> k in parts, for a dynamic k: the floor, the guard bit (first bit shifted out) and the sticky bit (any bit below it). */
+export interface ShiftParts<T> {
+  readonly floor: T;
+  readonly guard: T;
+  readonly sticky: T;
+}
+
 /**
- * x / 2^k rounded to nearest, ties to even, for a dynamic k >= 0 (unsigned); result has x's
- * type. k is clamped to w + 1 (w = x's width): every k >= w + 1 rounds to 0.
+ * Step 1 of x / 2^k with rounding, for a dynamic k >= 0 (unsigned): floor = x >> k
+ * (arithmetic), guard = bit k-1 of x, sticky = (bits k-2..0 of x) != 0. k is clamped to w + 1
+ * (w = x's width): every k >= w + 1 gives floor = 0 or -1 with guard = sign and a sticky that
+ * rounds the result to 0. The sticky bit is a mask test, so it runs beside the shifter.
  */
-export function shiftRightRne<T extends Bits<T>>(A: Arith<T>, x: T, k: T): T {
-  if (k.signed) throw new RangeError(`shiftRightRne: the shift amount must be unsigned, got ${typeName(k)}`);
+export function shiftParts<T extends Bits<T>>(A: Arith<T>, x: T, k: T): ShiftParts<T> {
+  if (k.signed) throw new RangeError(`shiftParts: the shift amount must be unsigned, got ${typeName(k)}`);
   const w = x.width;
   const cap = w + 1;
   const kw = Math.max(1, cap.toString(2).length);
   const kc = k.width <= kw ? k.zext(kw) : A.mux(k.gt(cap), A.lit(cap, u(kw)), k.slice(kw - 1, 0));
-  const x2 = x.shl(1);
+  const x2 = x.shl(1); // bit i of x is bit i+1 of x2: t = x2 >> k keeps the guard bit at t[0]
   const t = x2.shrv(kc);
-  const guard = t.bit(0);
-  const floor = t.shr(1);
-  const sticky = t.shlv(kc).ne(x2);
+  const ones = A.lit((1n << BigInt(w + 1)) - 1n, u(w + 1));
+  const below = ones.shlv(kc).not(); // bits 0..k-1 set: the bits of x2 shifted out
+  const sticky = x2.asUnsigned().and(below).orR();
+  return { floor: t.shr(1), guard: t.bit(0), sticky };
+}
+
+/** Step 2: round the parts to nearest, ties to even; the result has x's type. */
+export function roundParts<T extends Bits<T>>(_A: Arith<T>, parts: ShiftParts<T>, width: number): T {
+  const { floor, guard, sticky } = parts;
   const up = guard.and(sticky.or(floor.bit(0)));
-  return floor.add(x.signed ? up.zext(2).asSigned() : up).trunc(w);
+  return floor.add(floor.signed ? up.zext(2).asSigned() : up).trunc(width);
+}
+
+/** x / 2^k rounded to nearest, ties to even, for a dynamic k >= 0 (unsigned); x's type. */
+export function shiftRightRne<T extends Bits<T>>(A: Arith<T>, x: T, k: T): T {
+  return roundParts(A, shiftParts(A, x, k), x.width);
 }
 
 /** RNE(e * v) in the Y format: the 'shift' rescale's beta * v. */
@@ -199,18 +231,19 @@ export function betaV<T extends Bits<T>>(A: Arith<T>, prod: T, f: LaneFormats): 
   return narrowFlagged(A, prod, f.exp2Out.fracBits, qType(f.y), 'rne').value;
 }
 
-/** ACC for Y, 'shift' rescale: Y' = RNE(Y >> shift) + RNE(e v), saturated; prod = e * alignToY(v). */
-export function accYShiftFinish<T extends Bits<T>>(A: Arith<T>, prod: T, y: T, shift: T, f: LaneFormats): Flagged<T> {
-  return saturateFlagged(A, shiftRightRne(A, y, shift).add(betaV(A, prod, f)), qType(f.y));
+/** ACC for Y, 'shift' rescale, last step: Y' = (RNE(Y >> shift)) + RNE(e v), saturated. */
+export function accShiftAdd<T extends Bits<T>>(A: Arith<T>, shifted: T, addend: T, t: HwType): Flagged<T> {
+  return saturateFlagged(A, shifted.add(addend), t);
 }
 
+/** ACC for Y, 'shift' rescale: Y' = RNE(Y >> shift) + RNE(e v), saturated; prod = e * alignToY(v). */
 export function accYShift<T extends Bits<T>>(A: Arith<T>, y: T, v: T, e: T, shift: T, f: LaneFormats): Flagged<T> {
-  return accYShiftFinish(A, e.mul(alignToY(A, v, f)), y, shift, f);
+  return accShiftAdd(A, shiftRightRne(A, y, shift), betaV(A, e.mul(alignToY(A, v, f)), f), qType(f.y));
 }
 
 /** ACC for Z, 'shift' rescale: Z' = RNE(Z >> shift) + e, saturated. */
 export function accZShift<T extends Bits<T>>(A: Arith<T>, z: T, e: T, shift: T, f: LaneFormats): Flagged<T> {
-  return saturateFlagged(A, shiftRightRne(A, z, shift).add(alignToZ(A, e, f)), qType(f.z));
+  return accShiftAdd(A, shiftRightRne(A, z, shift), alignToZ(A, e, f), qType(f.z));
 }
 
 /** Bits dropped by the output narrowing beyond p: RECIP_BITS + yFrac - zFrac - dataFrac. */
@@ -219,15 +252,22 @@ export function normDropBase(f: LaneFormats): number {
 }
 
 /**
- * NORM finish: o = RNE(Y * r_m / 2^(p + normDropBase)), saturated to the output format.
- * `lead` is p - zLead.min (unsigned); the variable shift keeps every shifted-out bit for the
- * sticky bit (the product is first extended by the shift range).
+ * NORM, step 1: Y * r_m * 2^(range) >> lead, with range = zLead.max - zLead.min and lead =
+ * p - zLead.min: the variable part of the shift, done first so every shifted-out bit is kept.
  */
-export function normFinish<T extends Bits<T>>(A: Arith<T>, prod: T, lead: T, f: LaneFormats): Flagged<T> {
+export function normShift<T extends Bits<T>>(_A: Arith<T>, prod: T, lead: T, f: LaneFormats): T {
   const range = f.zLead.max - f.zLead.min;
-  const ext = range > 0 ? prod.shl(range).shrv(lead) : prod;
-  const drop = f.zLead.min + normDropBase(f) + range;
-  return narrowFlagged(A, ext, drop, qType(f.out), 'rne');
+  return range > 0 ? prod.shl(range).shrv(lead) : prod;
+}
+
+/** NORM, step 2: the fixed number of bits the output narrowing drops after normShift. */
+export function normDrop(f: LaneFormats): number {
+  return f.zLead.max + normDropBase(f);
+}
+
+/** NORM: o = RNE(Y * r_m / 2^(p + normDropBase)), saturated to the output format. */
+export function normFinish<T extends Bits<T>>(A: Arith<T>, prod: T, lead: T, f: LaneFormats): Flagged<T> {
+  return narrowFlagged(A, normShift(A, prod, lead, f), normDrop(f), qType(f.out), 'rne');
 }
 
 // ---------------------------------------------------------------------------------------------

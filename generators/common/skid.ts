@@ -1,0 +1,54 @@
+/**
+ * A registered stream slice (skid buffer): every output is a register, full throughput (a beat
+ * per cycle), and `in_tready` is a register too, so no combinational path crosses it. Two
+ * entries: the output register and one skid register that catches the beat arriving in the
+ * cycle the output stalls. The stream inputs of the lane go through one before any arithmetic.
+ */
+import { Module, u, mux, type HwType } from '../../hdl/index.ts';
+import { streamInput, streamOutput } from '../../hdl/stream.ts';
+
+export function skidName(data: HwType, last: boolean): string {
+  return `skid_w${data.width}${last ? '_l' : ''}`;
+}
+
+const cache = new Map<string, Module>();
+
+export function buildSkid(data: HwType, opts: { last?: boolean } = {}): Module {
+  const name = skidName(data, opts.last ?? false);
+  const hit = cache.get(name);
+  if (hit) return hit;
+  const m = new Module(name);
+  m.doc = 'Registered stream slice: outputs and ready are registers; two entries, a beat per cycle.';
+  m.generator = { name: 'generators/common/skid.ts buildSkid', params: { width: data.width, last: opts.last ?? false } };
+  const cd = m.clockDomain();
+  const i = streamInput(m, 'in', u(data.width), { last: opts.last ?? false });
+  const o = streamOutput(m, 'out', u(data.width), { last: opts.last ?? false });
+  const w = data.width + (opts.last ? 1 : 0);
+  const inWord = opts.last ? i.data.zext(w).or(i.last!.zext(w).shl(data.width).trunc(w)) : i.data;
+  const outValid = m.reg('out_valid_q', u(1), { domain: cd, reset: 0 });
+  const outWord = m.reg('out_word', u(w), { domain: cd, reset: null });
+  const skidValid = m.reg('skid_valid', u(1), { domain: cd, reset: 0 });
+  const skidWord = m.reg('skid_word', u(w), { domain: cd, reset: null });
+  const inReady = m.reg('in_ready_q', u(1), { domain: cd, reset: 0 });
+  const inFire = i.valid.and(inReady);
+  const outFree = o.ready.or(outValid.not());
+  m.when(outFree, () => {
+    outValid.set(skidValid.or(inFire));
+    outWord.set(mux(skidValid, skidWord, inWord));
+    skidValid.set(skidValid.and(inFire));
+    m.when(skidValid, () => skidWord.set(inWord));
+  }).otherwise(() => {
+    m.when(inFire, () => {
+      skidValid.set(1);
+      skidWord.set(inWord);
+    });
+  });
+  // Ready next cycle unless the skid register will be full.
+  inReady.set(m.wire('skid_next_empty', mux(outFree, skidValid.and(inFire).not(), skidValid.not().and(inFire.not()))));
+  i.ready.set(inReady);
+  o.valid.set(outValid);
+  o.data.set(outWord.trunc(data.width));
+  if (o.last) o.last.set(outWord.bit(data.width));
+  cache.set(name, m);
+  return m;
+}

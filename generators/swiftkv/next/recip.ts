@@ -1,0 +1,123 @@
+/**
+ * RECIP: the mantissa of 1/Z for one head, r_m = min(RNE(2^(zw - 1 + 17) / Zm), 2^17 - 1)
+ * with Zm = Z normalised so its leading one is the top bit (golden.ts: recipMantissa), and the
+ * position of Z's leading one as `lead` = p - zLead.min (1/Z = r_m 2^(zFrac - p - 17)).
+ *
+ *   queue (one entry per bank) -> leading one (a tree of ORs) -> Zm = Z << (zw - 1 - p)
+ *   -> restoring division, one quotient bit per cycle (RECIP_BITS + 1 steps) -> RNE, cap
+ *
+ * No multiplier. A head's reciprocal takes `latency` cycles; heads of L tokens arrive L * II
+ * cycles apart, so only very short contexts wait for it (the cycle model says when).
+ */
+import { Module, u, qType, clog2, mux, lit, cat, type Expr } from '../../../hdl/index.ts';
+import { Fsm } from '../../../hdl/fsm.ts';
+import { buildFifo } from '../../common/fifo.ts';
+import { RECIP_BITS } from './numerics.ts';
+import type { LaneConfig } from './config.ts';
+
+export interface RecipBlock {
+  readonly module: Module;
+  /** Cycles from the cycle the queue shows a Z to the cycle out_valid is high. */
+  readonly latency: number;
+  /** Bits of `lead`. */
+  readonly leadWidth: number;
+}
+
+const cache = new Map<string, RecipBlock>();
+
+/** Position of the highest set bit of x (x != 0), by halving: log2(width) levels of ORs and muxes. */
+export function leadingOne(x: Expr): Expr {
+  if (x.width === 1) return lit(0, u(1));
+  if (x.width === 2) return x.bit(1);
+  const half = 1 << (clog2(x.width) - 1);
+  const hi = x.slice(x.width - 1, half);
+  const lo = x.slice(half - 1, 0);
+  const w = clog2(x.width);
+  const inHi = hi.orR();
+  const hiPos = hi.width === 1 ? lit(0, u(w - 1)) : leadingOne(hi).resize(w - 1);
+  const loPos = leadingOne(lo).resize(w - 1);
+  return cat(inHi, mux(inHi, hiPos, loPos));
+}
+
+export function buildRecip(c: LaneConfig): RecipBlock {
+  const hit = cache.get(c.key);
+  if (hit) return hit;
+  const f = c.formats;
+  const zT = qType(f.z);
+  const zw = zT.width;
+  const { min: pMin, max: pMax } = f.zLead;
+  const range = pMax - pMin;
+  const lw = Math.max(1, clog2(range + 1));
+  const steps = RECIP_BITS + 1; // quotient bits RECIP_BITS .. 0
+  const m = new Module(`swiftkv_recip_z${zw}`);
+  m.hashName = true;
+  m.doc = `1/Z as a ${RECIP_BITS}-bit mantissa and an exponent: normalise Z, restoring division (${steps} cycles), RNE.`;
+  m.generator = { name: 'generators/swiftkv/recip.ts buildRecip', params: { zw, steps } };
+  const cd = m.clockDomain();
+  const inValid = m.input('in_valid', u(1), "a head's final Z");
+  const zIn = m.input('z', zT);
+  const bankIn = m.input('bank', u(1));
+  const pop = m.wire('queue_pop', u(1));
+  const q = m.instance('u_queue', buildFifo(zw + 1, 2), { push_valid: inValid, push_data: cat(bankIn, zIn), pop_ready: pop }, { domain: cd });
+
+  const st = new Fsm(m, 'state', ['IDLE', 'LEAD', 'NORM', 'DIV', 'ROUND'] as const, { domain: cd });
+  const z = m.reg('z_cur', zT, { domain: cd, reset: null });
+  const bank = m.reg('bank_cur', u(1), { domain: cd, reset: null });
+  const lead = m.reg('lead', u(lw), { domain: cd, reset: null });
+  const zm = m.reg('zm', zT, { domain: cd, reset: null });
+  const rem = m.reg('rem', zT, { domain: cd, reset: null });
+  const quot = m.reg('quot', u(steps), { domain: cd, reset: null });
+  const count = m.reg('count', u(clog2(steps)), { domain: cd, reset: 0 });
+  const outValid = m.reg('out_valid_q', u(1), { domain: cd, reset: 0 });
+  const rOut = m.reg('r_q', f.recipMant, { domain: cd, reset: null });
+
+  pop.set(st.is('IDLE').and(q.out('pop_valid')));
+  const head = q.out('pop_data');
+  // One restoring step: r = 2 rem (< 2 Zm), subtract Zm when it fits.
+  const r2 = rem.shl(1);
+  const fits = r2.ge(zm);
+  const remNext = mux(fits, r2.sub(zm).trunc(zw), r2.trunc(zw));
+  // RNE from the remainder, then the cap 2^RECIP_BITS - 1.
+  const up = r2.gt(zm).or(r2.eq(zm).and(quot.bit(0)));
+  const rounded = quot.add(up).trunc(steps + 1);
+  const cap = (1 << RECIP_BITS) - 1;
+  const capped = mux(rounded.gt(cap), lit(cap, f.recipMant), rounded.trunc(RECIP_BITS));
+  outValid.set(0);
+  m.when(st.is('IDLE').and(q.out('pop_valid')), () => {
+    z.set(head.slice(zw - 1, 0));
+    bank.set(head.bit(zw));
+    st.goto('LEAD');
+  });
+  m.when(st.is('LEAD'), () => {
+    // Z >= 1/2, so its leading one is at bit pMin or above.
+    lead.set(range === 0 ? lit(0, u(lw)) : leadingOne(z.slice(pMax, pMin)).resize(lw));
+    st.goto('NORM');
+  });
+  m.when(st.is('NORM'), () => {
+    zm.set(range === 0 ? z : z.shlv(lit(range, u(lw)).sub(lead).trunc(lw)));
+    rem.set(lit(1n << BigInt(zw - 2), zT)); // the first step doubles it to 2^(zw-1)
+    quot.set(0);
+    count.set(0);
+    st.goto('DIV');
+  });
+  m.when(st.is('DIV'), () => {
+    rem.set(remNext);
+    quot.set(quot.shl(1).trunc(steps).or(fits.zext(steps)));
+    count.set(count.add(1).trunc(count.width));
+    m.when(count.eq(steps - 1), () => st.goto('ROUND'));
+  });
+  m.when(st.is('ROUND'), () => {
+    rOut.set(capped);
+    outValid.set(1);
+    st.goto('IDLE');
+  });
+  m.output('out_valid', u(1), 'pulse: r_m, lead and bank of a head').set(outValid);
+  m.output('r_m', f.recipMant, `mantissa of 1/Z (${RECIP_BITS} bits)`).set(rOut);
+  m.output('lead', u(lw), `p - ${pMin}: Z's leading one above its lowest possible place`).set(lead);
+  m.output('out_bank', u(1)).set(bank);
+  m.output('overflow', u(1), 'a Z arrived with the queue full (never, if the lane is right)').set(inValid.and(q.out('push_ready').not()));
+  // IDLE (sees the queue) -> LEAD -> NORM -> steps x DIV -> ROUND -> out_valid.
+  const block = { module: m, latency: 4 + steps, leadWidth: lw };
+  cache.set(c.key, block);
+  return block;
+}
