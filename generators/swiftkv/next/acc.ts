@@ -135,7 +135,7 @@ export function buildAcc(c: LaneConfig): AccBlock {
   const addrOf = (bk: Expr, word: Expr): Expr => cat(bk, word);
   normY.set(yRam.read('norm_word', normAddr));
 
-  const zReg = m.reg('z', zT, { domain: cd, reset: null });
+  const zReg = m.reg('z_acc', zT, { domain: cd, reset: null });
   const zFinValid = m.output('z_valid', u(1), 'a head is complete: its final Z');
   const zFin = m.output('z', zT, 'final Z of the head');
   const zBank = m.output('z_bank', u(1));

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Simulator } from '../../../hdl/index.ts';
-import { buildLane } from './lane.ts';
+import { buildLane, laneCycles } from './lane.ts';
 import { goldenAttention } from './golden.ts';
 import { packValues, unpackValues } from '../../common/packing.ts';
 import { makeJob, dataKinds } from '../../../verify/swiftkv/stimulus.ts';
@@ -52,13 +52,15 @@ function runLane(d: number, P: number, rescale: 'multiply' | 'shift', L: number,
 
 describe('new lane', () => {
   for (const [d, P, rescale] of [[16, 4, 'multiply'], [16, 16, 'shift'], [16, 1, 'multiply'], [32, 4, 'shift']] as const) {
-    for (const [L, n, vp, rp] of [[1, 1, 100, 100], [5, 3, 100, 100], [17, 3, 60, 50]] as const) {
+    for (const [L, n, vp, rp] of [[1, 1, 100, 100], [1, 5, 100, 100], [2, 4, 100, 100], [5, 3, 100, 100], [17, 3, 100, 100], [17, 3, 60, 50]] as const) {
       it(`d=${d} P=${P} ${rescale} L=${L} heads=${n} valid=${vp} ready=${rp}`, () => {
         const r = runLane(d, P, rescale, L, n, vp, rp, d + P + L);
         expect(r.o.length).toBe(n);
         r.want.forEach((w, h) => expect(r.o[h], `head ${h}`).toEqual(w.o));
         expect(r.masks).toEqual(r.want.map((w) => w.sat));
-        console.log(d, P, rescale, L, n, 'cycles', r.cycles, 'II', r.timing.interval, JSON.stringify(r.timing));
+        if (vp === 100 && rp === 100) expect(r.cycles, 'cycles').toBe(laneCycles(r.timing, L, n));
+        else expect(r.cycles).toBeGreaterThanOrEqual(laneCycles(r.timing, L, n));
+        console.log(d, P, rescale, L, n, 'cycles', r.cycles, 'model', laneCycles(r.timing, L, n), 'II', r.timing.interval);
       });
     }
   }

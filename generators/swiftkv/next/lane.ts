@@ -36,8 +36,13 @@ import { META, laneConfig, type LaneConfig } from './config.ts';
 import type { LaneParamsInput } from './numerics.ts';
 
 export interface LaneTiming {
+  /** Beats per token and per vector. */
+  readonly B: number;
   /** Cycles between token starts in ACC: max(B, loop depth). */
   readonly interval: number;
+  /** ACC: token start -> its head's final Z (z_valid); last beat -> bank complete (bank_valid). */
+  readonly accZLatency: number;
+  readonly accBankLatency: number;
   readonly accLoop: number;
   readonly dotLatency: number;
   readonly maxExpLatency: number;
@@ -64,7 +69,10 @@ export function laneTiming(c: LaneConfig): LaneTiming {
   // Every queued e has its B beats in the v FIFO.
   const eFifoDepth = pow2AtLeast(Math.ceil(vFifoDepth / c.B) + 2);
   return {
+    B: c.B,
     interval: acc.interval,
+    accZLatency: acc.zLatency,
+    accBankLatency: acc.bankLatency,
     accLoop: acc.loopDepth,
     dotLatency: dot.latency,
     maxExpLatency: me.latency,
@@ -73,6 +81,61 @@ export function laneTiming(c: LaneConfig): LaneTiming {
     vFifoDepth,
     eFifoDepth,
   };
+}
+
+/**
+ * Cycles of a lane job (n heads of L tokens) from the cycle `start` is high to the cycle `done`
+ * is high, with every stream always valid and ready, derived from the block latencies by
+ * following the schedule (each line is one rule of the control logic):
+ *
+ *   kv beats issue one per cycle from cycle 2 (q word 0 is written at cycle 1);
+ *   token k's last beat issues at K_k = 2 + k B + B - 1;
+ *   its e reaches the token queue at E_k = K_k + dot + maxexp + 1;
+ *   ACC starts it at S_k = max(E_k, S_(k-1) + II, F_(h-2))   (F: bank of head h-2 free again,
+ *                                                             only for a head's first token);
+ *   head h's final Z: z_h = S_last + accZ; its reciprocal R_h = max(z_h + 1, R_(h-1)) + recip;
+ *   its bank is complete at Y_h = S_last + B - 1 + accBank;
+ *   NORM starts it at N_h = max(R_h + 1, Y_h + 1, N_(h-1) + B) and frees the bank at F_h = N_h + B;
+ *   the last o beat is taken at N_(n-1) + B - 1 + norm + 1, and done is high a cycle later.
+ * In steady state (L II >= the head turnaround) this is
+ *   total = (B + 2 + dot + maxexp) + (n L - 1) II + drain,
+ * with the drain after the last token's start given by laneDrain(). The regression checks
+ * the result exactly.
+ */
+export function laneCycles(t: LaneTiming, L: number, n: number): number {
+  const { B, interval: II } = t;
+  const S: number[] = [];
+  const N: number[] = [];
+  const F: number[] = [];
+  let rPrev = -Infinity;
+  let sPrev = -Infinity;
+  for (let h = 0; h < n; h++) {
+    for (let k = 0; k < L; k++) {
+      const tok = h * L + k;
+      const K = 2 + tok * B + B - 1;
+      const E = K + t.dotLatency + t.maxExpLatency + 1;
+      let s = Math.max(E, sPrev + II);
+      if (k === 0 && h >= 2) s = Math.max(s, F[h - 2]!);
+      S.push(s);
+      sPrev = s;
+    }
+    const last = S[S.length - 1]!;
+    const z = last + t.accZLatency;
+    const r = Math.max(z + 1, rPrev) + t.recipLatency;
+    rPrev = r;
+    const y = last + B - 1 + t.accBankLatency;
+    const nh = Math.max(r + 1, y + 1, h > 0 ? N[h - 1]! + B : -Infinity);
+    N.push(nh);
+    F.push(nh + B);
+  }
+  return N[n - 1]! + B - 1 + t.normLatency + 1 + 1;
+}
+
+/** Cycles from the last token's start in ACC to done, when nothing waits (see laneCycles). */
+export function laneDrain(t: LaneTiming): number {
+  const r = t.accZLatency + 1 + t.recipLatency + 1;
+  const y = t.B - 1 + t.accBankLatency + 1;
+  return Math.max(r, y) + t.B + t.normLatency + 1;
 }
 
 export function laneName(c: LaneConfig): string {
@@ -169,7 +232,7 @@ export function buildLane(input: LaneParamsInput, opts: { maxHeads?: number } = 
     in_first: kvBeat.eq(0),
     in_last: kvLastBeat,
     in_meta: meta,
-    in_q: qRam.read('q_word', cat(kvHead.bit(0), kvBeat)),
+    in_q: qRam.read('q_for_beat', cat(kvHead.bit(0), kvBeat)),
     in_k: kv.sink.data.slice(dataW - 1, 0),
   }, { domain: cd });
   const me = m.instance('u_maxexp', buildMaxExp(c).module, {
@@ -229,7 +292,15 @@ export function buildLane(input: LaneParamsInput, opts: { maxHeads?: number } = 
     o: o.source,
   }, { domain: cd });
   normAddr.set(norm.out('y_addr'));
-  bankFree.set(norm.out('bank_free'));
+  // A bank is owned from the start of its head's first token in ACC until NORM has read it.
+  const owned = [0, 1].map((b) => m.reg(`bank${b}_owned`, u(1), { domain: cd, reset: 0 }));
+  const accStartsHead = acc.out('tok_ready').and(eHead.bit(eW + selT.width + META.first));
+  const accHeadBank = eHead.bit(eW + selT.width + META.bank);
+  owned.forEach((o, b) => {
+    m.when(norm.out('release').and(norm.out('release_bank').eq(b)), () => o.set(0));
+    m.when(accStartsHead.and(accHeadBank.eq(b)), () => o.set(1));
+  });
+  bankFree.set(cat(owned[1]!.not(), owned[0]!.not()));
   oOut.valid.set(o.sink.valid);
   oOut.data.set(o.sink.data);
   oOut.last!.set(o.sink.last!);

@@ -63,7 +63,7 @@ export function buildRecip(c: LaneConfig): RecipBlock {
   const st = new Fsm(m, 'state', ['IDLE', 'LEAD', 'NORM', 'DIV', 'ROUND'] as const, { domain: cd });
   const z = m.reg('z_cur', zT, { domain: cd, reset: null });
   const bank = m.reg('bank_cur', u(1), { domain: cd, reset: null });
-  const lead = m.reg('lead', u(lw), { domain: cd, reset: null });
+  const lead = m.reg('lead_q', u(lw), { domain: cd, reset: null });
   const zm = m.reg('zm', zT, { domain: cd, reset: null });
   const rem = m.reg('rem', zT, { domain: cd, reset: null });
   const quot = m.reg('quot', u(steps), { domain: cd, reset: null });
