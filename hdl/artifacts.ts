@@ -1,11 +1,14 @@
 /**
  * Writing a generated design to disk: one Verilog file per module, a file list, a JSON
  * manifest and a typed TypeScript port description (generated with ts-morph). Everything is
- * written to a temporary folder beside the target and moved into place only when complete,
- * so a failed run never leaves a half-written design or touches other designs.
+ * written to a temporary folder beside the target and swapped into place only when complete,
+ * so a failed run never leaves a half-written design or touches other designs, a reader never
+ * finds the folder missing (where Linux renameat2 exchange is available), and only a folder
+ * this code wrote is ever replaced.
  */
-import { mkdir, rm, rename, writeFile, readdir, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdir, rm, rename, writeFile, readdir, readFile, lstat } from 'node:fs/promises';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { Project, VariableDeclarationKind, IndentationText, QuoteKind } from 'ts-morph';
 import type { EmittedDesign } from './verilog.ts';
@@ -98,23 +101,141 @@ export function portsSource(design: EmittedDesign): string {
   return file.getFullText();
 }
 
+/** A design folder that may not be replaced (a user's folder or file): the message says why. */
+export class DesignFolderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DesignFolderError';
+  }
+}
+
+/** Temporary folders for writeDesign (the CLI passes sim/tempdir.ts's, removed on SIGINT/SIGTERM too). */
+export interface TempDirs {
+  make(prefix: string, parent: string): string;
+  remove(dir: string): Promise<void>;
+}
+
+const plainTempDirs: TempDirs = {
+  make: (prefix, parent) => mkdtempSync(path.join(parent, prefix)),
+  remove: (dir) => rm(dir, { recursive: true, force: true }),
+};
+
+function isManifest(x: unknown, designName: string): x is Manifest {
+  if (typeof x !== 'object' || x === null) return false;
+  const m = x as Record<string, unknown>;
+  return (
+    m.design === designName &&
+    typeof m.top === 'string' &&
+    Array.isArray(m.modules) &&
+    Array.isArray(m.files) &&
+    m.files.every((f) => typeof f === 'string') &&
+    m.files.includes('manifest.json')
+  );
+}
+
 /**
- * Write the design into `<outRoot>/<designName>/` atomically: build in a temporary sibling
- * folder, then swap it in. Returns the final folder.
+ * Why `dir` may not be replaced by a freshly written design, or undefined when it may: it is
+ * absent, or a folder that writeDesign wrote (its manifest.json names this design and lists
+ * every file in it, and nothing else is there). Anything else is the user's and stays.
+ */
+export async function replaceProblem(dir: string): Promise<string | undefined> {
+  let st;
+  try {
+    st = await lstat(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  const name = path.basename(dir);
+  if (st.isSymbolicLink()) return `${dir} is a symbolic link, not a design folder written by this tool`;
+  if (!st.isDirectory()) return `${dir} is a file, not a design folder written by this tool`;
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT'
+      ? `${dir} has no manifest.json, so it is not a design folder written by this tool`
+      : `${dir}/manifest.json is not a manifest this tool writes (${e instanceof Error ? e.message : String(e)})`;
+  }
+  if (!isManifest(manifest, name)) return `${dir}/manifest.json is not the manifest of a design named ${name} written by this tool`;
+  const listed = new Set(manifest.files);
+  const others = (await readdir(dir)).filter((f) => !listed.has(f));
+  if (others.length > 0) {
+    return `${dir} holds files its manifest.json does not list (${others.slice(0, 5).join(', ')}${others.length > 5 ? ', ...' : ''}), which may be yours`;
+  }
+  return undefined;
+}
+
+/** renameat2 system call numbers (Linux), by Node's process.arch. */
+const RENAMEAT2: Readonly<Record<string, number>> = { x64: 316, arm64: 276, riscv64: 276, loong64: 276 };
+const RENAME_EXCHANGE = 2;
+/** errno values that mean "not supported here" (fall back to two renames). */
+const EXCHANGE_UNSUPPORTED = new Set([1 /* EPERM */, 18 /* EXDEV */, 22 /* EINVAL */, 38 /* ENOSYS */, 95 /* EOPNOTSUPP */]);
+
+/**
+ * Swap two paths in one step with renameat2(RENAME_EXCHANGE), which Node does not offer: through
+ * perl's syscall() (perl is part of every Debian/Ubuntu base system). Returns false where that
+ * is not available (not Linux, unknown architecture, no perl, a file system without exchange).
+ */
+export function exchangePaths(a: string, b: string): boolean {
+  const nr = RENAMEAT2[process.arch];
+  if (process.platform !== 'linux' || nr === undefined || process.env.SWIFTKV_NO_EXCHANGE === '1') return false;
+  const script = `syscall($ARGV[0] + 0, -100, $ARGV[1], -100, $ARGV[2], ${RENAME_EXCHANGE}) == 0 or exit(($! + 0) || 255)`;
+  const r = spawnSync('perl', ['-e', script, String(nr), a, b], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.error || r.status === null) return false;
+  if (r.status === 0) return true;
+  if (EXCHANGE_UNSUPPORTED.has(r.status)) return false;
+  throw new Error(`exchanging ${a} and ${b} failed (errno ${r.status}) ${r.stderr.toString().trim()}`);
+}
+
+/**
+ * Put the complete folder `fresh` at `final`. If `final` exists, the two are exchanged in one
+ * step, so a reader finds the old design or the new one at every moment, never neither; `fresh`
+ * then holds the old design, for the caller to remove. Without an exchange (see exchangePaths)
+ * the old folder is renamed aside and the new one in: two renames, between which `final` is
+ * absent for a few microseconds.
+ */
+async function swapIn(fresh: string, final: string, aside: () => string): Promise<void> {
+  if (!existsSync(final)) {
+    try {
+      await rename(fresh, final);
+      return;
+    } catch (e) {
+      // Another process put a design there meanwhile (parallel runs of one configuration).
+      if (!['ENOTEMPTY', 'EEXIST'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    }
+  }
+  if (exchangePaths(fresh, final)) return;
+  const old = aside(); // an empty folder: rename() replaces it
+  await rename(final, old);
+  await rename(fresh, final);
+}
+
+/**
+ * Write the design into `<outRoot>/<designName>/`: build it complete in a temporary sibling
+ * folder, then swap it in (swapIn: no moment without a design where renameat2 exchange is
+ * available). An existing `<outRoot>/<designName>` is replaced only if it is a design this
+ * function wrote (replaceProblem); anything else (a user's folder or file) raises a
+ * DesignFolderError and is left untouched, as is everything else in outRoot. Missing folders
+ * of outRoot are created. Returns the final folder.
  */
 export async function writeDesign(
   design: EmittedDesign,
   outRoot: string,
   designName: string,
   extraFiles: readonly ExtraFile[] = [],
+  temp: TempDirs = plainTempDirs,
 ): Promise<{ dir: string; manifest: Manifest }> {
   if (!/^[A-Za-z0-9_.-]+$/.test(designName) || designName.startsWith('.')) {
     throw new RangeError(`design name '${designName}' is not a plain folder name: accepted letters, digits, '_', '-', '.'`);
   }
-  await mkdir(outRoot, { recursive: true });
   const final = path.join(outRoot, designName);
-  const tmp = path.join(outRoot, `.tmp-${designName}-${process.pid}-${Date.now()}`);
-  await mkdir(tmp);
+  const before = await replaceProblem(final);
+  if (before) throw new DesignFolderError(before);
+  await mkdir(outRoot, { recursive: true });
+  const tmp = temp.make(`.tmp-${designName}-`, outRoot);
+  const asides: string[] = [];
   try {
     for (const m of design.modules) await writeFile(path.join(tmp, m.fileName), m.text);
     await writeFile(path.join(tmp, `${designName}.f`), fileList(design));
@@ -122,14 +243,19 @@ export async function writeDesign(
     await writeFile(path.join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
     await writeFile(path.join(tmp, 'ports.ts'), portsSource(design));
     for (const f of extraFiles) await writeFile(path.join(tmp, f.name), f.content);
-    const old = `${final}.old-${process.pid}`;
-    if (existsSync(final)) await rename(final, old);
-    await rename(tmp, final);
-    if (existsSync(old)) await rm(old, { recursive: true, force: true });
+    // Again, right before the swap: something may have appeared there while we wrote.
+    const now = await replaceProblem(final);
+    if (now) throw new DesignFolderError(now);
+    await swapIn(tmp, final, () => {
+      const d = temp.make(`.old-${designName}-`, outRoot);
+      asides.push(d);
+      return d;
+    });
     return { dir: final, manifest };
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
+  } finally {
+    // After an exchange `tmp` holds the old design; after a plain rename it is gone.
+    await temp.remove(tmp);
+    for (const d of asides) await temp.remove(d);
   }
 }
 
@@ -155,17 +281,22 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
   await rename(tmp, file);
 }
 
+/** Names writeDesign gives its temporary folders (and those of earlier versions). */
+const TEMP_NAME = /^\.(tmp|old)-[A-Za-z0-9_][A-Za-z0-9_.-]*-([A-Za-z0-9]{6}|\d+-\d+)$/;
+
 /**
- * Remove temporary folders left over an hour ago by runs that were killed. Never touches
- * finished designs, nor the temporaries of runs that may still be going.
+ * Remove temporary folders that writeDesign left over an hour ago in runs that were killed
+ * (SIGKILL, power loss). Only folders with writeDesign's temporary names; never a design, nor
+ * the temporaries of runs that may still be going.
  */
 export async function sweepTemporaries(outRoot: string): Promise<void> {
   if (!existsSync(outRoot)) return;
   const cutoff = Date.now() - 3600_000;
   for (const e of await readdir(outRoot)) {
-    if (!e.startsWith('.tmp-')) continue;
+    if (!TEMP_NAME.test(e)) continue;
     const full = path.join(outRoot, e);
-    if ((await stat(full)).mtimeMs < cutoff) await rm(full, { recursive: true, force: true });
+    const st = await lstat(full);
+    if (st.isDirectory() && st.mtimeMs < cutoff) await rm(full, { recursive: true, force: true });
   }
 }
 

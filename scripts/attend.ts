@@ -2,14 +2,18 @@
  * Run one SwiftKV decode step per head on the emitted lane RTL.
  *
  *   npm run attend -- --q q.npy --k k.npy --v v.npy --out o.npy [--pe 16] [--sim verilator|icarus]
- *                     [--rescale multiply|shift] [--max-context 16384]
+ *                     [--rescale multiply|shift] [--max-context 16384] [--on-saturation fail|warn]
  *
- * q: [heads, d], k and v: [heads, L, d], float32 or float64. Values are rounded to Q15.17
- * (nearest, ties to even). Writes o [heads, d] (float64) and prints cycles, cycles per token,
- * and the error against the float64 reference. Any problem: a message, exit code 2, no output.
+ * q: [heads, d], k and v: [heads, L, d], float32 or float64, heads >= 1, L >= 1. Values are
+ * rounded to Q15.17 (nearest, ties to even). Writes o [heads, d] (float64) and prints cycles,
+ * cycles per token, the error against the float64 reference and the lane's saturation flags
+ * (status_sat, generators/swiftkv/saturation.ts) per head. A saturation that can change the
+ * output fails the run (exit 2, nothing written) unless --on-saturation warn, which writes the
+ * hardware's output and warns. Relative paths are taken from the caller's folder (INIT_CWD
+ * under npm). Exit codes: 0 done; 2 a problem with the input (nothing written); 1 an internal
+ * failure (the RTL differs from the golden model, a simulator failed).
  */
-import { parseArgs } from 'node:util';
-import { renameSync, existsSync, unlinkSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { readNpy, writeNpy, type NpyArray } from '../testbenches/npy.ts';
@@ -17,43 +21,87 @@ import { referenceAttention, errorReport } from '../verify/reference.ts';
 import { laneConfig, laneCycles } from '../generators/swiftkv/lane.ts';
 import { runLaneHdl } from '../verify/swiftkv/lane.rtl.ts';
 import { goldenAttention } from '../generators/swiftkv/golden.ts';
-import { DEFAULT_MAX_CONTEXT } from '../generators/swiftkv/numerics.ts';
+import { GEN_PARAMS, checkParam, cliStyle, crossCheck } from '../generators/swiftkv/params.ts';
+import { SAT_STAGES, classifySat, satStages, type SatStageName } from '../generators/swiftkv/saturation.ts';
+import type { LaneFormats, Rescale } from '../generators/swiftkv/numerics.ts';
+import { makeTempDir, removeTempDir } from '../sim/tempdir.ts';
+import {
+  UsageError,
+  checkInputFile,
+  checkOutputFile,
+  choiceFlag,
+  decimalFlag,
+  issueMessages,
+  parseCommandLine,
+  runCli,
+  userPath,
+} from './cli.ts';
 
-class UsageError extends Error {}
+const TOOL = 'attend';
+
+const OPTIONS = {
+  q: 'string',
+  k: 'string',
+  v: 'string',
+  out: 'string',
+  pe: 'string',
+  sim: 'string',
+  rescale: 'string',
+  'max-context': 'string',
+  'on-saturation': 'string',
+  help: 'boolean',
+} as const;
 
 const Args = z.object({
   q: z.string({ error: '--q <file.npy> is required' }),
   k: z.string({ error: '--k <file.npy> is required' }),
   v: z.string({ error: '--v <file.npy> is required' }),
   out: z.string({ error: '--out <file.npy> is required' }),
-  pe: z.coerce.number().int().min(1).max(4096).optional(),
-  sim: z.enum(['verilator', 'icarus']).default('verilator'),
-  rescale: z.enum(['multiply', 'shift']).default('multiply'),
-  'max-context': z.coerce.number().int().min(1).max(1 << 24).default(DEFAULT_MAX_CONTEXT),
+  pe: decimalFlag('pe', `integers ${GEN_PARAMS.pe.min}..${GEN_PARAMS.pe.max}`).optional(),
+  sim: choiceFlag('sim', ['verilator', 'icarus']).default('verilator'),
+  rescale: choiceFlag('rescale', GEN_PARAMS.rescale.choices as readonly [Rescale, ...Rescale[]]).default(GEN_PARAMS.rescale.default),
+  'max-context': decimalFlag('max-context', `integers ${GEN_PARAMS.maxContext.min}..${GEN_PARAMS.maxContext.max}`).default(GEN_PARAMS.maxContext.default),
+  'on-saturation': choiceFlag('on-saturation', ['fail', 'warn']).default('fail'),
 });
 
-function load(name: string, file: string, dims: number): NpyArray {
-  if (!existsSync(file)) throw new UsageError(`--${name} ${file}: no such file`);
+const HELP = `usage: npm run attend -- --q q.npy --k k.npy --v v.npy --out o.npy [options]
+
+  --q, --k, --v        inputs: q [heads, d], k and v [heads, L, d] (.npy, float32 or float64)
+  --out                output o [heads, d] (float64 .npy); its folder must exist
+  --pe P               processing elements per lane, a divisor of d; integers ${GEN_PARAMS.pe.min}..${GEN_PARAMS.pe.max} (default min(16, d))
+  --sim S              verilator or icarus (default verilator)
+  --rescale R          multiply or shift (default multiply)
+  --max-context N      largest L the lane is built for; integers ${GEN_PARAMS.maxContext.min}..${GEN_PARAMS.maxContext.max} (default ${GEN_PARAMS.maxContext.default})
+  --on-saturation M    fail (default): a saturation that can change o stops the run, exit 2,
+                       nothing written; warn: write the hardware's o and warn on stderr
+
+Saturation stages reported per head (status_sat bit, name):
+${SAT_STAGES.map((s, i) => `  ${i} ${s.name}: ${s.narrowing}`).join('\n')}
+
+Relative paths are taken from the folder you run from. Exit codes: 0 done; 2 a problem with
+the input (nothing written); 1 an internal failure.`;
+
+function load(flag: string, file: string, dims: number): NpyArray {
   let a: NpyArray;
   try {
     a = readNpy(file);
   } catch (e) {
-    throw new UsageError(`--${name} ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new UsageError(`--${flag} ${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (a.shape.length !== dims) {
-    throw new UsageError(`--${name} ${file}: shape (${a.shape.join(', ')}) has ${a.shape.length} dimensions; accepted ${dims === 2 ? '[heads, d]' : '[heads, L, d]'}`);
+    throw new UsageError(`--${flag} ${file}: shape (${a.shape.join(', ')}) has ${a.shape.length} dimensions; accepted ${dims === 2 ? '[heads, d]' : '[heads, L, d]'}`);
   }
   return a;
 }
 
 const LIMIT = 2 ** 14; // Q15.17: [-2^14, 2^14 - 2^-17]
 
-function toRaw(name: string, a: NpyArray, index: (i: number) => string): bigint[] {
+function toRaw(flag: string, a: NpyArray, index: (i: number) => string): bigint[] {
   const out: bigint[] = new Array(a.data.length);
   for (let i = 0; i < a.data.length; i++) {
     const x = a.data[i]!;
     if (!Number.isFinite(x) || x < -LIMIT || x > LIMIT - 2 ** -17) {
-      throw new UsageError(`--${name}${index(i)} = ${x} is outside Q15.17: accepted ${-LIMIT} .. ${LIMIT - 2 ** -17}`);
+      throw new UsageError(`--${flag}${index(i)} = ${x} is outside Q15.17: accepted ${-LIMIT} .. ${LIMIT - 2 ** -17}`);
     }
     const scaled = x * 2 ** 17;
     let r = Math.round(scaled);
@@ -63,37 +111,61 @@ function toRaw(name: string, a: NpyArray, index: (i: number) => string): bigint[
   return out;
 }
 
+function stagesText(names: readonly SatStageName[]): string {
+  return names.length === 0 ? '-' : names.join(', ');
+}
+
+/** One line per saturated stage that can change o, naming the head and what it means. */
+function saturationLines(heads: readonly { head: number; sat: number }[], f: LaneFormats): { harmful: string[]; harmless: string[] } {
+  const harmful: string[] = [];
+  const harmless: string[] = [];
+  for (const { head, sat } of heads) {
+    const c = classifySat(sat, f);
+    for (const n of c.harmful) harmful.push(`head ${head}: ${n} saturated: ${SAT_STAGES.find((s) => s.name === n)!.effect}`);
+    for (const n of c.harmless) harmless.push(`head ${head}: ${n} saturated (cannot change o here: ${SAT_STAGES.find((s) => s.name === n)!.effect})`);
+  }
+  return { harmful, harmless };
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      q: { type: 'string' }, k: { type: 'string' }, v: { type: 'string' }, out: { type: 'string' },
-      pe: { type: 'string' }, sim: { type: 'string' }, rescale: { type: 'string' }, 'max-context': { type: 'string' },
-      help: { type: 'boolean' },
-    },
-  });
-  if (values.help) {
-    console.log('usage: npm run attend -- --q q.npy --k k.npy --v v.npy --out o.npy [--pe P] [--sim verilator|icarus] [--rescale multiply|shift] [--max-context N]');
+  const raw = parseCommandLine(TOOL, process.argv.slice(2), OPTIONS);
+  if (raw.help) {
+    console.log(HELP);
     return;
   }
-  const parsed = Args.safeParse(values);
-  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.length ? `--${i.path.join('.')}: ` : ''}${i.message}`).join('\n'));
+  const { help: _help, ...flags } = raw;
+  const parsed = Args.safeParse(flags);
+  if (!parsed.success) throw new UsageError(issueMessages(parsed.error).join('\n'));
   const a = parsed.data;
-  const q = load('q', a.q, 2);
-  const k = load('k', a.k, 3);
-  const v = load('v', a.v, 3);
+  const problems = [
+    a.pe === undefined ? undefined : checkParam('pe', a.pe, cliStyle),
+    checkParam('maxContext', a['max-context'], cliStyle),
+  ].filter((p): p is string => p !== undefined);
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+
+  // Files and the output location, before any work.
+  const files = { q: userPath('q', a.q), k: userPath('k', a.k), v: userPath('v', a.v), out: userPath('out', a.out) };
+  for (const f of ['q', 'k', 'v'] as const) await checkInputFile(f, files[f]);
+  await checkOutputFile('out', files.out);
+
+  const q = load('q', files.q, 2);
+  const k = load('k', files.k, 3);
+  const v = load('v', files.v, 3);
   const [H, d] = q.shape as [number, number];
   const [Hk, L, dk] = k.shape as [number, number, number];
+  if (H < 1) throw new UsageError(`--q ${files.q}: shape (${q.shape.join(', ')}) has no heads: accepted [heads, d] with heads >= 1`);
+  const dRange = GEN_PARAMS.headDim;
+  if (d < dRange.min || d > dRange.max) throw new UsageError(`--q ${files.q}: head dimension d = ${d} (shape (${q.shape.join(', ')})) is out of range: accepted ${dRange.min}..${dRange.max}`);
   if (Hk !== H || dk !== d) throw new UsageError(`--k shape (${k.shape.join(', ')}) does not match q (${q.shape.join(', ')}): accepted [${H}, L, ${d}]`);
   if (v.shape.join() !== k.shape.join()) throw new UsageError(`--v shape (${v.shape.join(', ')}) differs from k (${k.shape.join(', ')}): accepted equal shapes`);
   if (L < 1 || L > a['max-context']) throw new UsageError(`context length L = ${L} is out of range: accepted 1..${a['max-context']} (--max-context)`);
-  const pe = a.pe ?? Math.min(16, d);
+  const pe = a.pe ?? Math.min(GEN_PARAMS.pe.default, d);
+  if (d % pe !== 0) throw new UsageError(`--pe ${pe} does not divide the head dimension d = ${d} (the last dimension of q): accepted divisors of d`);
+  const wide = crossCheck('y-word', { pe, headDim: d, maxContext: a['max-context'] }, cliStyle);
+  if (wide) throw new UsageError(wide);
   const params = { headDim: d, pe, rescale: a.rescale, maxContext: a['max-context'] };
-  let cfg;
-  try {
-    cfg = laneConfig(params);
-  } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
-  }
+  const cfg = laneConfig(params);
+
   const qr = toRaw('q', q, (i) => `[${Math.floor(i / d)}, ${i % d}]`);
   const kr = toRaw('k', k, (i) => `[${Math.floor(i / (L * d))}, ${Math.floor(i / d) % L}, ${i % d}]`);
   const vr = toRaw('v', v, (i) => `[${Math.floor(i / (L * d))}, ${Math.floor(i / d) % L}, ${i % d}]`);
@@ -107,9 +179,10 @@ async function main(): Promise<void> {
   const ms = performance.now() - t0;
   const o = new Float64Array(H * d);
   console.log(`lane d=${d} P=${pe} rescale=${a.rescale} on ${a.sim}: ${H} head(s), L=${L}, ${(ms / 1000).toFixed(1)} s`);
-  console.log('| head | cycles | cycles/token (all) | cycles/token (steady) | formula | max rel. error vs float64 | bit-exact with golden |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| head | cycles | cycles/token (all) | cycles/token (steady) | formula | max rel. error vs float64 | bit-exact with golden | saturated |');
+  console.log('|---|---|---|---|---|---|---|---|');
   let worst = 0;
+  let mismatch = false;
   for (let h = 0; h < H; h++) {
     const r = res[h]!;
     if (r.error) throw new Error(`head ${h}: the lane raised status_error`);
@@ -121,25 +194,31 @@ async function main(): Promise<void> {
     );
     const err = errorReport(Array.from(o.subarray(h * d, (h + 1) * d)), ref).relative;
     worst = Math.max(worst, err);
-    const golden = goldenAttention(jobs[h]!.q, jobs[h]!.k, jobs[h]!.v, params).o;
-    const exact = golden.every((g, j) => g === r.o[j]);
+    const golden = goldenAttention(jobs[h]!.q, jobs[h]!.k, jobs[h]!.v, params);
+    const exact = golden.o.every((g, j) => g === r.o[j]) && golden.sat === r.sat;
     const lc = laneCycles(cfg, L);
-    console.log(`| ${h} | ${r.cycles} | ${(r.cycles / L).toFixed(2)} | ${((r.cycles - lc.fill - lc.drain) / L).toFixed(2)} | ${lc.total} | ${err.toExponential(3)} | ${exact ? 'yes' : 'NO'} |`);
-    if (!exact) process.exitCode = 1;
+    console.log(`| ${h} | ${r.cycles} | ${(r.cycles / L).toFixed(2)} | ${((r.cycles - lc.fill - lc.drain) / L).toFixed(2)} | ${lc.total} | ${err.toExponential(3)} | ${exact ? 'yes' : 'NO'} | ${stagesText(satStages(r.sat))} |`);
+    if (!exact) mismatch = true;
   }
   console.log(`max relative error over heads: ${worst.toExponential(3)}`);
-  // Atomic: the output file appears complete or not at all.
-  const tmp = path.join(path.dirname(path.resolve(a.out)), `.${path.basename(a.out)}.tmp-${process.pid}`);
-  try {
-    writeNpy(tmp, o, [H, d]);
-    renameSync(tmp, a.out);
-  } finally {
-    if (existsSync(tmp)) unlinkSync(tmp);
+  const sat = saturationLines(res.map((r, head) => ({ head, sat: r.sat })), cfg.formats);
+  for (const line of sat.harmless) console.log(`note: ${line}`);
+  if (sat.harmful.length > 0 && a['on-saturation'] === 'fail') {
+    throw new UsageError(
+      [...sat.harmful, `the output differs from attention on these inputs; nothing written (--on-saturation warn writes the hardware's output anyway)`].join('\n'),
+    );
   }
-  console.log(`wrote ${a.out} [${H}, ${d}] float64`);
+  for (const line of sat.harmful) console.error(`${TOOL}: warning: ${line}`);
+  // Atomic: the output file appears complete or not at all; the temporary folder goes on SIGINT too.
+  const tmp = makeTempDir(`.${path.basename(files.out)}.`, path.dirname(files.out));
+  try {
+    writeNpy(path.join(tmp, 'o.npy'), o, [H, d]);
+    renameSync(path.join(tmp, 'o.npy'), files.out);
+  } finally {
+    await removeTempDir(tmp);
+  }
+  console.log(`wrote ${files.out} [${H}, ${d}] float64`);
+  if (mismatch) throw new Error('the RTL differs from the golden model (see the table): a bug, please report it');
 }
 
-main().catch((e: unknown) => {
-  console.error(`attend: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(e instanceof UsageError ? 2 : 1);
-});
+runCli(TOOL, main);

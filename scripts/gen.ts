@@ -1,191 +1,176 @@
 /**
- * `npm run gen -- --heads 8 --pe 16`: emit a SwiftKV-MHA accelerator into out/<name>/:
+ * `npm run gen -- --heads 8 --pe 16`: emit a SwiftKV-MHA accelerator into <out>/<name>/:
  * Verilog (one file per module), a file list, manifest.json, typed ports.ts, an XDC clock
- * constraint template and report.md (configuration, formats, Yosys resources per module, logic
- * depth, cycle model). Every parameter is validated first; on any problem nothing is written.
+ * constraint template and the report (configuration, formats, Yosys resources per module, logic
+ * depth, cycle model).
+ *
+ * Before any work: every parameter is validated against generators/swiftkv/params.ts (one
+ * message per problem), the output folder is checked (created if missing, refused if it is a
+ * file or not writable), and <out>/<name> must be absent or a design a previous run wrote (its
+ * manifest.json lists everything in it); a user's folder or file there is refused, never
+ * replaced. The new design is swapped in only when complete (hdl/artifacts.ts writeDesign).
+ * Relative paths are taken from the caller's folder (INIT_CWD under npm). Exit codes: 0 done,
+ * 2 a problem with the input (nothing written), 1 an internal failure.
  */
-import { parseArgs } from 'node:util';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { emitDesign, Q, HdlError, HdlCheckError } from '../hdl/index.ts';
-import { writeDesign, sweepTemporaries } from '../hdl/artifacts.ts';
+import { emitDesign } from '../hdl/index.ts';
+import { writeDesign, sweepTemporaries, replaceProblem, DesignFolderError, type TempDirs } from '../hdl/artifacts.ts';
 import { buildMha, mhaName } from '../generators/swiftkv/mha.ts';
 import { laneCycles } from '../generators/swiftkv/lane.ts';
 import { describeFormats } from '../generators/swiftkv/numerics.ts';
+import { GEN_PARAMS, PARAM_KEYS, acceptedText, checkGenValues, cliStyle, laneInputOf, paramHelp, type GenValues, type ParamKey } from '../generators/swiftkv/params.ts';
 import { designReport, xdcTemplate } from '../flow/report.ts';
-import { projectRoot } from '../sim/cache.ts';
+import { makeTempDir, removeTempDir } from '../sim/tempdir.ts';
+import { UsageError, checkOutputFolder, decimalFlag, issueMessages, parseCommandLine, runCli, shown, userPath, type OptionKinds } from './cli.ts';
 
-const int = (name: string, lo: number, hi: number, dflt: number) =>
-  z.coerce
-    .number({ error: `--${name} must be an integer in ${lo}..${hi}` })
-    .int({ error: `--${name} must be an integer in ${lo}..${hi}` })
-    .min(lo, { error: (i) => `--${name} ${String(i.input)} is out of range: accepted ${lo}..${hi}` })
-    .max(hi, { error: (i) => `--${name} ${String(i.input)} is out of range: accepted ${lo}..${hi}` })
-    .default(dflt);
+const TOOL = 'gen';
 
-const range = (lo: number, hi: number): string => `${lo}..${hi}`;
+const OPTIONS = {
+  ...Object.fromEntries(PARAM_KEYS.map((k) => [GEN_PARAMS[k].flag, 'string' as const])),
+  name: 'string',
+  out: 'string',
+  'no-synth': 'boolean',
+  help: 'boolean',
+} satisfies OptionKinds;
 
-const BaseParams = z
-  .object({
-    heads: int('heads', 1, 64, 8).describe('lanes H (heads processed in parallel); ' + range(1, 64)),
-    pe: int('pe', 1, 4096, 16).describe('processing elements P per lane (must divide head-dim); ' + range(1, 4096)),
-    'head-dim': int('head-dim', 1, 4096, 128).describe('head dimension d; ' + range(1, 4096)),
-    'n-heads': int('n-heads', 1, 1024, 32).describe('largest number of model heads accepted at run time; ' + range(1, 1024)),
-    'max-context': int('max-context', 1, 1 << 24, 16384).describe('largest context length L (accumulators sized for it); ' + range(1, 1 << 24)),
-    'data-int': int('data-int', 2, 32, 15).describe('integer bits of q, k, v, o (signed, incl. sign); ' + range(2, 32)),
-    'data-frac': int('data-frac', 1, 32, 17).describe('fraction bits of q, k, v, o; ' + range(1, 32)),
-    'exp-index': int('exp-index', 1, 10, 5).describe('exp2 table index bits (2^n + 1 entries); ' + range(1, 10)),
-    'exp-interp': int('exp-interp', 0, 24, 12).describe('exp2 interpolation bits; ' + range(0, 24)),
-    'exp-frac': int('exp-frac', 1, 60, 30).describe('exp2 table / output fraction bits; ' + range(1, 60)),
-    rescale: z.enum(['multiply', 'shift'], { error: '--rescale: accepted multiply, shift' }).default('multiply').describe('rescale option: multiply or shift'),
-    'gemv-group': int('gemv-group', 4, 65536, 32).describe('GEMV columns per scale group (a multiple of 4); ' + range(4, 65536)),
-    'gemv-max-cols': int('gemv-max-cols', 4, 65535, 4096).describe('GEMV largest N (a multiple of the group); ' + range(4, 65535)),
-    'gemv-weight-bits': z.coerce
-      .number()
-      .refine((v) => v === 4 || v === 8, { error: '--gemv-weight-bits: accepted 4, 8' })
-      .default(8)
-      .describe('GEMV weight width the report assumes (INT8 and INT4 both work at run time): 4 or 8'),
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, { error: '--name: accepted letters, digits, _ . - (a plain folder name)' })
-      .optional()
-      .describe('output folder name (default derived from the parameters)'),
-    out: z.string().default('out').describe('output root folder'),
-    synth: z.boolean().default(true),
-  })
+const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
-export type GenParamsT = z.infer<typeof BaseParams>;
+/** Each parameter flag's text: integers must be plain decimal text (ranges: params.ts). */
+const flagText: Record<ParamKey, z.ZodType<unknown, string>> = Object.fromEntries(
+  PARAM_KEYS.map((k) => {
+    const spec = GEN_PARAMS[k];
+    const numeric = spec.kind === 'int' || typeof spec.default === 'number';
+    return [k, numeric ? decimalFlag(spec.flag, acceptedText(spec)) : z.string()];
+  }),
+) as Record<ParamKey, z.ZodType<unknown, string>>;
 
-/** Checks between parameters, on whatever values parsed (so every problem is reported at once). */
-function crossChecks(raw: Record<string, unknown>): string[] {
-  const num = (k: string, dflt: number): number => {
-    const v = raw[k] === undefined ? dflt : Number(raw[k]);
-    return Number.isInteger(v) ? v : NaN;
-  };
-  const out: string[] = [];
-  const pe = num('pe', 16);
-  const d = num('head-dim', 128);
-  if (pe >= 1 && d >= 1 && (pe > d || d % pe !== 0)) out.push(`--pe ${pe} does not divide --head-dim ${d}: accepted divisors of the head dimension`);
-  const [fi, ii, ff] = [num('exp-index', 5), num('exp-interp', 12), num('data-frac', 17)];
-  if (!Number.isNaN(fi + ii + ff) && fi + ii !== ff) {
-    out.push(`--exp-index ${fi} + --exp-interp ${ii} must equal --data-frac ${ff} (the exp2 unit splits the score's fraction bits)`);
-  }
-  const [di, df] = [num('data-int', 15), num('data-frac', 17)];
-  if (di + df !== 32 && !Number.isNaN(di + df)) {
-    out.push(`--data-int ${di} + --data-frac ${df} = ${di + df} bits: the MHA top's PEs are 32x32 multipliers shared with GEMV; accepted formats of 32 bits`);
-  }
-  const [g, mc] = [num('gemv-group', 32), num('gemv-max-cols', 4096)];
-  if (g >= 4 && g % 4 !== 0) out.push(`--gemv-group ${g} is not a multiple of 4: accepted multiples of 4`);
-  if (g >= 4 && mc >= 4 && mc % g !== 0) out.push(`--gemv-max-cols ${mc} is not a multiple of --gemv-group ${g}`);
-  return out;
+export interface GenOptions {
+  values: GenValues;
+  /** Design folder name (default derived from the parameters). */
+  name: string;
+  /** Output root as typed (resolved against the caller's folder later). */
+  out: string;
+  synth: boolean;
 }
 
-/** Validate command-line values: the parameters, or one message per problem. */
-export function validateGen(raw: Record<string, unknown>): { params?: GenParamsT; problems: string[] } {
-  const parsed = BaseParams.safeParse(raw);
-  const problems = [...(parsed.success ? [] : parsed.error.issues.map((i) => i.message)), ...crossChecks(raw)];
-  return problems.length > 0 || !parsed.success ? { problems } : { params: parsed.data, problems };
+export function designName(v: GenValues, name?: string): string {
+  return name ?? `swiftkv_mha_h${v.heads}_pe${v.pe}`;
+}
+
+/** Validate command-line values (flag name -> text): the options, or one message per problem. */
+export function validateGen(raw: Record<string, string | boolean | undefined>): { options?: GenOptions; problems: string[] } {
+  const problems: string[] = [];
+  const given: Partial<Record<ParamKey, unknown>> = {};
+  const unparsed = new Set<ParamKey>();
+  for (const k of PARAM_KEYS) {
+    const text = raw[GEN_PARAMS[k].flag];
+    if (typeof text !== 'string') continue;
+    const r = flagText[k].safeParse(text);
+    if (r.success) {
+      given[k] = r.data;
+    } else {
+      problems.push(...issueMessages(r.error));
+      unparsed.add(k);
+    }
+  }
+  const checked = checkGenValues(given, cliStyle, unparsed);
+  problems.push(...checked.problems);
+  const name = raw.name;
+  if (typeof name === 'string' && !NAME_RE.test(name)) problems.push(`--name ${shown(name)} is not a plain folder name: accepted letters, digits, _ . - (not starting with . or -)`);
+  const out = typeof raw.out === 'string' ? raw.out : 'out';
+  if (out.trim() === '') problems.push(`--out ${shown(out)} is empty: accepted a folder path`);
+  if (problems.length > 0) return { problems };
+  return { options: { values: checked.values, name: designName(checked.values, typeof name === 'string' ? name : undefined), out, synth: raw['no-synth'] !== true }, problems };
 }
 
 export function helpText(): string {
-  const lines = ['usage: npm run gen -- [options]', '', 'options (default, accepted range):'];
-  for (const [key, schema] of Object.entries(BaseParams.shape)) {
-    if (key === 'synth') {
-      lines.push(`  --${'no-synth'.padEnd(18)} skip the Yosys synthesis of the resource report`);
-      continue;
-    }
-    const s = schema as z.ZodType;
-    const desc = s.description ?? '';
-    const dflt = (() => {
-      const r = (s as z.ZodType).safeParse(undefined);
-      return r.success && r.data !== undefined ? ` (default ${String(r.data)})` : '';
-    })();
-    lines.push(`  --${key.padEnd(18)} ${desc}${dflt}`);
-  }
-  lines.push('', 'example: npm run gen -- --heads 8 --pe 16   writes out/swiftkv_mha_h8_pe16/');
-  return lines.join('\n');
+  return [
+    'usage: npm run gen -- [options]',
+    '',
+    'parameters (accepted values, default):',
+    ...paramHelp(),
+    '',
+    'output:',
+    `  --${'name'.padEnd(20)} design folder name; letters, digits, _ . - (default swiftkv_mha_h<heads>_pe<pe>)`,
+    `  --${'out'.padEnd(20)} output root folder, relative to the folder you run from; created if missing (default out)`,
+    `  --${'no-synth'.padEnd(20)} skip the Yosys synthesis of the resource report`,
+    `  --${'help'.padEnd(20)} this text`,
+    '',
+    '<out>/<name> is replaced only if a previous npm run gen wrote it (its manifest.json lists',
+    'every file in it); a folder or file of yours there is refused. The new design is swapped in',
+    'only when complete, so readers always find a whole design.',
+    'exit codes: 0 done; 2 a problem with the arguments or the output location (nothing written);',
+    '1 an internal failure.',
+    '',
+    'example: npm run gen -- --heads 8 --pe 16   writes out/swiftkv_mha_h8_pe16/',
+  ].join('\n');
 }
 
-function laneParams(p: GenParamsT) {
-  return {
-    headDim: p['head-dim'],
-    pe: p.pe,
-    maxContext: p['max-context'],
-    rescale: p.rescale,
-    dataFormat: Q(p['data-int'], p['data-frac']),
-    scoreFormat: Q(p['data-int'], p['data-frac']),
-    exp2: { indexBits: p['exp-index'], interpBits: p['exp-interp'], tableFracBits: p['exp-frac'] },
-  };
+function refusal(problem: string): string {
+  return `${problem}: refusing to replace it; choose another --name or --out, or move it away`;
 }
 
-export function designName(p: GenParamsT): string {
-  return p.name ?? `swiftkv_mha_h${p.heads}_pe${p.pe}`;
-}
+/** Temporary folders of writeDesign, removed on SIGINT/SIGTERM too (sim/tempdir.ts). */
+const tempDirs: TempDirs = { make: makeTempDir, remove: removeTempDir };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      heads: { type: 'string' }, pe: { type: 'string' }, 'head-dim': { type: 'string' }, 'n-heads': { type: 'string' },
-      'max-context': { type: 'string' }, 'data-int': { type: 'string' }, 'data-frac': { type: 'string' },
-      'exp-index': { type: 'string' }, 'exp-interp': { type: 'string' }, 'exp-frac': { type: 'string' },
-      rescale: { type: 'string' }, 'gemv-weight-bits': { type: 'string' }, 'gemv-group': { type: 'string' }, 'gemv-max-cols': { type: 'string' }, name: { type: 'string' }, out: { type: 'string' },
-      'no-synth': { type: 'boolean' }, help: { type: 'boolean' },
-    },
-    strict: true,
-  });
-  if (values.help) {
+  const raw = parseCommandLine(TOOL, process.argv.slice(2), OPTIONS);
+  if (raw.help) {
     console.log(helpText());
     return;
   }
-  const { 'no-synth': noSynth, help: _help, ...rest } = values;
-  const { params, problems } = validateGen({ ...rest, synth: !noSynth });
-  if (!params) {
-    for (const msg of problems) console.error(`gen: ${msg}`);
-    process.exit(2);
-  }
-  const p = params;
+  const { options: opts, problems } = validateGen(raw);
+  if (!opts) throw new UsageError(problems.join('\n'));
+  const v = opts.values;
+  const name = opts.name;
+  // The output location, before any work.
+  const outRoot = userPath('out', opts.out);
+  await checkOutputFolder('out', outRoot);
+  const target = path.join(outRoot, name);
+  const notOurs = await replaceProblem(target);
+  if (notOurs) throw new UsageError(refusal(notOurs));
+
   const t0 = performance.now();
-  let built;
-  try {
-    built = buildMha({ lane: laneParams(p), heads: p.heads, maxHeads: p['n-heads'], gemv: { group: p['gemv-group'], maxCols: p['gemv-max-cols'] }, name: 'swiftkv_mha' });
-  } catch (e) {
-    if (e instanceof RangeError || e instanceof HdlError) {
-      console.error(`gen: ${e.message}`);
-      process.exit(2);
-    }
-    throw e;
-  }
+  const lane = laneInputOf(v);
+  const built = buildMha({ lane, heads: v.heads, maxHeads: v.maxHeads, gemv: { group: v.gemvGroup, maxCols: v.gemvMaxCols }, name: 'swiftkv_mha' });
   const design = emitDesign(built.module);
   const genMs = performance.now() - t0;
-  const name = designName(p);
-  const outRoot = path.resolve(projectRoot(), p.out);
   await sweepTemporaries(outRoot);
   const c = built.lane;
-  const report = await designReport({
-    design,
-    params: { ...p, name },
-    lane: c,
-    heads: p.heads,
-    formats: describeFormats(c.formats),
-    cycles: laneCycles(c, 1),
-    synth: p.synth,
-    gemvWeightBits: p['gemv-weight-bits'],
-    gemv: { group: p['gemv-group'], maxCols: p['gemv-max-cols'] },
-    generationMs: genMs,
-    onProgress: (s) => console.log(s),
-  });
-  const { dir } = await writeDesign(design, outRoot, name, [
-    { name: 'report.md', content: report },
-    { name: 'constraints.xdc', content: xdcTemplate(design.top) },
-  ]);
-  console.log(`generated ${design.top} (${design.modules.length} modules, lanes ${mhaName({ lane: laneParams(p), heads: p.heads, maxHeads: p['n-heads'] })}) in ${genMs.toFixed(0)} ms -> ${path.relative(process.cwd(), dir)}/`);
+  const reportParams: Record<string, unknown> = {
+    ...Object.fromEntries(PARAM_KEYS.map((k) => [GEN_PARAMS[k].flag, v[k]])),
+    name,
+    out: outRoot,
+    synth: opts.synth,
+  };
+  try {
+    const report = await designReport({
+      design,
+      params: reportParams,
+      lane: c,
+      heads: v.heads,
+      formats: describeFormats(c.formats),
+      cycles: {
+        ...laneCycles(c, 1),
+        attentionJob: `ceil(nHeads/${v.heads}) rounds of ${laneCycles(c, 1).fill} + L*${c.B} + ${laneCycles(c, 1).drain} cycles with every stream ready (the cycles between rounds are not in this formula yet)`,
+      },
+      synth: opts.synth,
+      gemvWeightBits: v.gemvWeightBits,
+      gemv: { group: v.gemvGroup, maxCols: v.gemvMaxCols },
+      generationMs: genMs,
+      onProgress: (s) => console.log(s),
+    });
+    const { dir } = await writeDesign(design, outRoot, name, [
+      { name: 'report.md', content: report.markdown },
+      { name: 'report.json', content: report.json },
+      { name: 'constraints.xdc', content: xdcTemplate(design.top, report.clock.periodNs, report.clock.source) },
+    ], tempDirs);
+    console.log(`generated ${design.top} (${design.modules.length} modules, lanes ${mhaName({ lane, heads: v.heads, maxHeads: v.maxHeads })}) in ${genMs.toFixed(0)} ms -> ${dir}/`);
+  } catch (e) {
+    if (e instanceof DesignFolderError) throw new UsageError(refusal(e.message));
+    throw e;
+  }
 }
 
-main().catch((e: unknown) => {
-  if (e instanceof HdlCheckError) {
-    console.error(`gen: design checks failed:\n${e.message}`);
-    process.exit(2);
-  }
-  console.error(`gen: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-  process.exit(1);
-});
+runCli(TOOL, main);

@@ -68,7 +68,7 @@ export const GEN_PARAMS = {
   // Powers of two (checked below) up to the largest whose multiple fits cfg_cols (16 bits).
   gemvGroup: int('gemv-group', 'gemv.group', 32, 4, 32768, 'GEMV columns per scale group (a power of two)'),
   gemvMaxCols: int('gemv-max-cols', 'gemv.maxCols', 4096, 4, 65532, 'GEMV largest N (a multiple of the group; cfg_cols is 16 bits)'),
-  gemvWeightBits: { kind: 'choice', flag: 'gemv-weight-bits', api: 'gemvWeightBits', default: 8, choices: [8, 4], doc: 'GEMV weight width the report assumes (INT8 and INT4 both work at run time)' } as ChoiceParam<4 | 8>,
+  gemvWeightBits: { kind: 'choice', flag: 'gemv-weight-bits', api: 'gemvWeightBits', default: 8, choices: [4, 8], doc: 'GEMV weight width the report assumes (INT8 and INT4 both work at run time)' } as ChoiceParam<4 | 8>,
 } as const;
 
 export type ParamKey = keyof typeof GEN_PARAMS;
@@ -236,10 +236,15 @@ export function crossCheck(id: string, v: Partial<GenValues>, style: Style): str
  * every cross-check whose parameters all passed. Returns the values (defaults filled in) and
  * one message per problem.
  */
-export function checkGenValues(given: Partial<Record<ParamKey, unknown>>, style: Style): { values: GenValues; problems: string[] } {
+export function checkGenValues(
+  given: Partial<Record<ParamKey, unknown>>,
+  style: Style,
+  /** Parameters already reported as unreadable: their cross-checks are skipped. */
+  unreadable: ReadonlySet<ParamKey> = new Set(),
+): { values: GenValues; problems: string[] } {
   const values = { ...GEN_DEFAULTS } as Record<ParamKey, unknown>;
   const problems: string[] = [];
-  const bad = new Set<ParamKey>();
+  const bad = new Set<ParamKey>(unreadable);
   for (const k of PARAM_KEYS) {
     const v = given[k];
     if (v === undefined) continue;
