@@ -5,21 +5,24 @@
  *   - TypeScript simulator speed on a lane (cycles per second)
  *   - Verilator speed on the default lane (cycles per second, L = 4096)
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { execa } from 'execa';
 import { buildLane, laneConfig } from '../generators/swiftkv/lane.ts';
 import { runLaneTs } from '../verify/swiftkv/lane.driver.ts';
 import { runLaneHdl } from '../verify/swiftkv/lane.rtl.ts';
 import { makeJob } from '../verify/swiftkv/stimulus.ts';
 import { makeRng } from '../verify/rng.ts';
+import { withTempDir } from '../sim/tempdir.ts';
+import { parseCommandLine, runCli } from './cli.ts';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
-  const out = await mkdtemp(join(tmpdir(), 'bench-'));
-  try {
+  const raw = parseCommandLine('bench', process.argv.slice(2), { help: 'boolean' }, 'node --import tsx scripts/bench.ts');
+  if (raw.help) {
+    console.log('usage: make bench (node --import tsx scripts/bench.ts): no options; prints generation time and simulator speed.');
+    return;
+  }
+  await withTempDir('bench-', async (out) => {
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
@@ -29,9 +32,7 @@ async function main(): Promise<void> {
       if (i === 0) console.log(r.stdout.trim());
     }
     console.log(`gen default design (process start to files written, 5 runs): median ${(median(times) / 1000).toFixed(2)} s, min ${(Math.min(...times) / 1000).toFixed(2)} s (goal < 3 s)`);
-  } finally {
-    await rm(out, { recursive: true, force: true });
-  }
+  });
   const fmt = { frac: 17, width: 32 };
   const rng = makeRng(1);
   const p = { headDim: 64, pe: 16 };
@@ -49,7 +50,4 @@ async function main(): Promise<void> {
   console.log(`Verilator, lane d=128 P=16, L=4096: ${h!.cycles} cycles in ${s2.toFixed(2)} s including file IO = ${(h!.cycles / s2).toFixed(0)} cycles/s`);
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+runCli('bench', main);

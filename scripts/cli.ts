@@ -31,7 +31,13 @@ export type OptionValues<O extends OptionKinds> = { [K in keyof O]?: O[K] extend
  * Parse `argv` strictly. `--flag -5` is read as the value -5 of a string option (parseArgs would
  * call it ambiguous), so a negative number gets a range message rather than a riddle.
  */
-export function parseCommandLine<O extends OptionKinds>(tool: string, argv: readonly string[], kinds: O): OptionValues<O> {
+export function parseCommandLine<O extends OptionKinds>(
+  tool: string,
+  argv: readonly string[],
+  kinds: O,
+  /** How the user starts the tool, for the pointer to --help. */
+  invocation = `npm run ${tool} --`,
+): OptionValues<O> {
   const options = Object.fromEntries(Object.entries(kinds).map(([k, type]) => [k, { type }]));
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -45,7 +51,7 @@ export function parseCommandLine<O extends OptionKinds>(tool: string, argv: read
       args.push(a);
     }
   }
-  const help = `see \`npm run ${tool} -- --help\``;
+  const help = `see \`${invocation} --help\``;
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values as OptionValues<O>;
   } catch (e) {

@@ -14,8 +14,14 @@ import { iverilogLint } from '../sim/icarus.ts';
 import { yosysCheck, synthXilinx } from '../sim/yosys.ts';
 import { makeRng } from '../verify/rng.ts';
 import { projectRoot } from '../sim/cache.ts';
+import { parseCommandLine, runCli } from './cli.ts';
 
 async function main(): Promise<void> {
+  const raw = parseCommandLine('example', process.argv.slice(2), { help: 'boolean' });
+  if (raw.help) {
+    console.log('usage: npm run example: no options; generates, lints, synthesises and simulates the example MAC into out/.');
+    return;
+  }
   const p = defaultMacParams;
   const name = macName(p);
   const t0 = performance.now();
@@ -61,7 +67,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+runCli('example', main);

@@ -3,9 +3,6 @@
  * --lint-only -Wall, iverilog -g2005 -Wall, Yosys read/check, and Yosys synth_xilinx with no
  * latch. Fails (exit 1) on any warning or latch, naming the configuration and module.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { emitDesign, type Module } from '../hdl/index.ts';
 import { buildMha } from '../generators/swiftkv/mha.ts';
 import { buildPe } from '../generators/swiftkv/pe.ts';
@@ -14,6 +11,9 @@ import { lintVerilog } from '../sim/verilator.ts';
 import { iverilogLint } from '../sim/icarus.ts';
 import { yosysCheck, synthXilinx } from '../sim/yosys.ts';
 import { writeModuleFiles } from '../hdl/artifacts.ts';
+import { EDGE_CONFIGS, GEN_DEFAULTS, laneInputOf } from '../generators/swiftkv/params.ts';
+import { withTempDir } from '../sim/tempdir.ts';
+import { parseCommandLine, runCli } from './cli.ts';
 
 interface Config {
   label: string;
@@ -30,15 +30,28 @@ const configs: Config[] = [
   { label: 'mha h2 pe16 d64 multiply', build: () => buildMha({ lane: { headDim: 64, pe: 16, maxContext: 4096 }, heads: 2, maxHeads: 8 }).module, synth: true },
   { label: 'mha h8 pe16 d128 multiply (default; lint only)', build: () => buildMha({ lane: { headDim: 128, pe: 16 }, heads: 8, maxHeads: 32 }).module, synth: false },
   { label: 'mha h4 pe128 d128 shift (lint only)', build: () => buildMha({ lane: { headDim: 128, pe: 128, rescale: 'shift' }, heads: 4, maxHeads: 32 }).module, synth: false },
+  // Range ends of generators/swiftkv/params.ts (lint only).
+  ...EDGE_CONFIGS.map((c): Config => {
+    const v = { ...GEN_DEFAULTS, ...c };
+    return {
+      label: `range end ${JSON.stringify(c)} (lint only)`,
+      build: () => buildMha({ lane: laneInputOf(v), heads: v.heads, maxHeads: v.maxHeads, gemv: { group: v.gemvGroup, maxCols: v.gemvMaxCols } }).module,
+      synth: false,
+    };
+  }),
 ];
 
 async function main(): Promise<void> {
+  const raw = parseCommandLine('lint', process.argv.slice(2), { help: 'boolean' }, 'node --import tsx scripts/lint.ts');
+  if (raw.help) {
+    console.log('usage: make lint (node --import tsx scripts/lint.ts): no options. Exit codes: 0 clean; 1 a warning or latch; 2 bad arguments.');
+    return;
+  }
   let failures = 0;
   for (const c of configs) {
     const t0 = performance.now();
     const design = emitDesign(c.build());
-    const dir = await mkdtemp(join(tmpdir(), 'lint-'));
-    try {
+    await withTempDir('lint-', async (dir) => {
       const files = await writeModuleFiles(design, dir);
       const problems: string[] = [];
       for (const m of design.modules) {
@@ -64,15 +77,10 @@ async function main(): Promise<void> {
       } else {
         console.log(`ok   ${c.label}: ${design.modules.length} modules clean; ${synthNote} (${secs} s)`);
       }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   }
   console.log(`lint: ${configs.length - failures} configurations clean, ${failures} failed`);
   if (failures > 0) process.exitCode = 1;
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(2);
-});
+runCli('lint', main);

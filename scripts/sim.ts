@@ -3,55 +3,112 @@
  * initialisation) and the accuracy report against the float64 reference. Prints progress as
  * it goes and a summary table at the end; exits non-zero on any failure.
  *
- *   npx tsx scripts/sim.ts                 full matrix + accuracy
- *   npx tsx scripts/sim.ts --d 64 --pe 4 --rescale shift --sim verilator --L 1,17 --seed 5 [--valid 60 --ready 45 --random-reset 7]
- *   npx tsx scripts/sim.ts --no-accuracy   matrix only
+ *   node --import tsx scripts/sim.ts                 full matrix + accuracy
+ *   node --import tsx scripts/sim.ts --d 64 --pe 4 --rescale shift --sim verilator --L 1,17 --seed 5 [--valid 60 --ready 45 --random-reset 7]
+ *   node --import tsx scripts/sim.ts --no-accuracy   matrix only
+ *   node --import tsx scripts/sim.ts --help
  */
-import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { fullMatrix, runCase, caseName, type RegressCase, type CaseResult } from '../verify/swiftkv/lane.regress.ts';
 import { accuracyTable } from '../verify/swiftkv/accuracy.ts';
 import { mhaCases, mhaCaseName, runMhaCase } from '../verify/swiftkv/mha.regress.ts';
+import { GEN_PARAMS, checkParam, cliStyle } from '../generators/swiftkv/params.ts';
+import { UsageError, choiceFlag, decimalFlag, issueMessages, parseCommandLine, plainInteger, runCli, shown } from './cli.ts';
 
-function parse(): { cases: RegressCase[]; accuracy: boolean; mha: boolean } {
-  const { values } = parseArgs({
-    options: {
-      d: { type: 'string' },
-      pe: { type: 'string' },
-      rescale: { type: 'string' },
-      sim: { type: 'string' },
-      L: { type: 'string' },
-      seed: { type: 'string' },
-      valid: { type: 'string' },
-      ready: { type: 'string' },
-      'random-reset': { type: 'string' },
-      'no-accuracy': { type: 'boolean' },
-      'accuracy-only': { type: 'boolean' },
-    },
+const TOOL = 'sim';
+
+const OPTIONS = {
+  d: 'string',
+  pe: 'string',
+  rescale: 'string',
+  sim: 'string',
+  L: 'string',
+  seed: 'string',
+  valid: 'string',
+  ready: 'string',
+  'random-reset': 'string',
+  'no-accuracy': 'boolean',
+  'accuracy-only': 'boolean',
+  help: 'boolean',
+} as const;
+
+const HELP = `usage: node --import tsx scripts/sim.ts [options]      (make sim: no options)
+
+  (no options)            the full lane matrix, the MHA cases and the accuracy table
+  --no-accuracy           the matrix and the MHA cases only
+  --accuracy-only         the accuracy table only
+  --d D --pe P            one lane case: head dimension, PEs (a divisor of D; default D)
+  --rescale R             multiply or shift (default multiply)
+  --sim S                 verilator or icarus (default verilator)
+  --L 1,17,128            context lengths, run back to back (default 1,2,3,17)
+  --seed N                seed of data and backpressure (default 20261129)
+  --valid N --ready N     percent of cycles sources offer / the sink takes, 1..100 (default 100)
+  --random-reset N        Verilator: random register initialisation with this seed
+
+exit codes: 0 all passed; 1 a case failed; 2 a problem with the arguments.`;
+
+const percent = (flag: string) =>
+  decimalFlag(flag, 'integers 1..100').refine((n) => n >= 1 && n <= 100, { error: (i) => `--${flag} ${String(i.input)} is out of range: accepted integers 1..100` });
+const seedFlag = (flag: string) =>
+  decimalFlag(flag, 'integers 0..4294967295').refine((n) => n >= 0 && n <= 0xffffffff, { error: (i) => `--${flag} ${String(i.input)} is out of range: accepted integers 0..4294967295` });
+
+const Args = z.object({
+  d: decimalFlag('d', `integers ${GEN_PARAMS.headDim.min}..${GEN_PARAMS.headDim.max}`).optional(),
+  pe: decimalFlag('pe', `integers ${GEN_PARAMS.pe.min}..${GEN_PARAMS.pe.max}`).optional(),
+  rescale: choiceFlag('rescale', ['multiply', 'shift']).default('multiply'),
+  sim: choiceFlag('sim', ['verilator', 'icarus']).default('verilator'),
+  L: z.string().optional(),
+  seed: seedFlag('seed').default(20261129),
+  valid: percent('valid').default(100),
+  ready: percent('ready').default(100),
+  'random-reset': seedFlag('random-reset').optional(),
+  'no-accuracy': z.boolean().optional(),
+  'accuracy-only': z.boolean().optional(),
+});
+
+function parse(): { cases: RegressCase[]; accuracy: boolean; mha: boolean } | undefined {
+  const raw = parseCommandLine(TOOL, process.argv.slice(2), OPTIONS, 'node --import tsx scripts/sim.ts');
+  if (raw.help) return undefined;
+  const { help: _help, ...flags } = raw;
+  const parsed = Args.safeParse(flags);
+  if (!parsed.success) throw new UsageError(issueMessages(parsed.error).join('\n'));
+  const a = parsed.data;
+  if (a['accuracy-only']) return { cases: [], accuracy: true, mha: false };
+  if (a.d === undefined) {
+    if (a.pe !== undefined || a.L !== undefined) throw new UsageError('--pe and --L need --d (one lane case)');
+    return { cases: fullMatrix(a.seed), accuracy: !a['no-accuracy'], mha: true };
+  }
+  const pe = a.pe ?? a.d;
+  const problems = [checkParam('headDim', a.d, { ...cliStyle, show: (_k, v) => `--d ${String(v)}` }), checkParam('pe', pe, cliStyle)].filter((p): p is string => p !== undefined);
+  if (problems.length === 0 && a.d % pe !== 0) problems.push(`--pe ${pe} does not divide --d ${a.d}: accepted divisors of d`);
+  const maxL = GEN_PARAMS.maxContext.default;
+  const Ls = (a.L ?? '1,2,3,17').split(',').map((t) => {
+    const n = plainInteger(t);
+    if (n === undefined || n < 1 || n > maxL) problems.push(`--L ${shown(a.L ?? '')}: ${shown(t)} is not an integer in 1..${maxL}: accepted a comma-separated list of context lengths`);
+    return n ?? 0;
   });
-  const seed = Number(values.seed ?? 20261129);
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`--seed ${values.seed}: accepted integers`);
-  if (values['accuracy-only']) return { cases: [], accuracy: true, mha: false };
-  if (values.d === undefined) return { cases: fullMatrix(seed), accuracy: !values['no-accuracy'], mha: true };
-  const rescale = values.rescale ?? 'multiply';
-  if (rescale !== 'multiply' && rescale !== 'shift') throw new RangeError(`--rescale ${rescale}: accepted multiply, shift`);
-  const sim = values.sim ?? 'verilator';
-  if (sim !== 'verilator' && sim !== 'icarus') throw new RangeError(`--sim ${sim}: accepted verilator, icarus`);
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
   const c: RegressCase = {
-    d: Number(values.d),
-    P: Number(values.pe ?? values.d),
-    rescale,
-    simulator: sim,
-    Ls: (values.L ?? '1,2,3,17').split(',').map(Number),
-    seed,
-    vprob: Number(values.valid ?? 100),
-    rprob: Number(values.ready ?? 100),
-    ...(values['random-reset'] !== undefined ? { randomResetSeed: Number(values['random-reset']) } : {}),
+    d: a.d,
+    P: pe,
+    rescale: a.rescale,
+    simulator: a.sim,
+    Ls,
+    seed: a.seed,
+    vprob: a.valid,
+    rprob: a.ready,
+    ...(a['random-reset'] !== undefined ? { randomResetSeed: a['random-reset'] } : {}),
   };
   return { cases: [c], accuracy: false, mha: false };
 }
 
 async function main(): Promise<void> {
-  const { cases, accuracy, mha } = parse();
+  const plan = parse();
+  if (!plan) {
+    console.log(HELP);
+    return;
+  }
+  const { cases, accuracy, mha } = plan;
   const t0 = performance.now();
   const results: CaseResult[] = [];
   // Two at a time: two cores.
@@ -109,7 +166,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(2);
-});
+runCli(TOOL, main);

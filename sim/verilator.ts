@@ -6,10 +6,11 @@
  * objects (verilated.o, verilated_timing.o, ... ~6 s of C++ per build) can be
  * reused from a cache keyed by their exact compile command lines.
  */
-import { copyFile, mkdtemp, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { copyFile, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { KeyHasher, getOrCreateCacheEntry } from './cache.ts';
+import { withTempDir } from './tempdir.ts';
 import {
   SimulatorFailedError,
   SimulatorMissingError,
@@ -260,9 +261,8 @@ export interface LintResult {
  */
 export async function lintVerilog(files: string[], top: string, opts: LintOptions = {}): Promise<LintResult> {
   const exe = opts.executable ?? 'verilator';
-  // Lint in a scratch directory: Verilator may create obj_dir/ in the cwd.
-  const cwd = await mkdtemp(join(tmpdir(), 'verilator-lint-'));
-  try {
+  // Lint in a scratch directory: Verilator may create obj_dir/ in the cwd. Removed on SIGINT too.
+  return withTempDir('verilator-lint-', async (cwd) => {
     const r = await runTool(
       exe,
       [
@@ -279,9 +279,7 @@ export async function lintVerilog(files: string[], top: string, opts: LintOption
     );
     const output = r.all.trim();
     return { ok: r.exitCode === 0 && !/%(Warning|Error)/.test(output), output };
-  } finally {
-    await rm(cwd, { recursive: true, force: true });
-  }
+  });
 }
 
 /** `verilator --version` (memoized). */

@@ -3,15 +3,15 @@
  * the emitted Verilog under Verilator and Icarus, outputs compared bit for bit. A mismatch
  * reports the seed, the cycle, the port, both values and a waveform of the failing run.
  */
-import { mkdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { tmpdir } from 'node:os';
 import { Module, Simulator, emitDesign } from '../hdl/index.ts';
 import { renderVectorTestbench, vectorFields, type PortSpec } from '../testbenches/render.ts';
 import { buildSimulation, type SimulatorName, type SimBuild } from '../sim/simulator.ts';
 import { writeVectorFile, readVectorFile } from '../testbenches/vectors.ts';
 import { projectRoot } from '../sim/cache.ts';
 import { writeModuleFiles, writeFileAtomic } from '../hdl/artifacts.ts';
+import { makeTempDir, removeTempDir } from '../sim/tempdir.ts';
 
 export interface DifferentialOptions {
   /** Shown in every failure message together with the seed. */
@@ -136,7 +136,8 @@ export async function differential(m: Module, rows: readonly (readonly bigint[])
   const inputNames = fields.inputs.map((f) => f.name);
   const outputNames = fields.outputs.map((f) => f.name);
   const expected = simulateInTs(m, rows, inputNames, outputNames);
-  const work = await mkdtemp(path.join(tmpdir(), `diff-${m.name}-`));
+  // Removed on return, on error and on SIGINT/SIGTERM (sim/tempdir.ts).
+  const work = makeTempDir(`diff-${m.name}-`);
   let comparisons = 0;
   const results: Partial<Record<SimulatorName, bigint[][]>> = {};
   try {
@@ -192,6 +193,6 @@ export async function differential(m: Module, rows: readonly (readonly bigint[])
     }
     return { cycles: rows.length, comparisons, outputs: outputNames, actual: results };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await removeTempDir(work);
   }
 }

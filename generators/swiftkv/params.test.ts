@@ -13,6 +13,7 @@ import { qType } from '../../hdl/fixed.ts';
 import {
   GEN_PARAMS,
   GEN_DEFAULTS,
+  EDGE_CONFIGS,
   PARAM_KEYS,
   apiStyle,
   cliStyle,
@@ -95,18 +96,8 @@ describe('every accepted range end builds and emits a design', () => {
   }, 120_000);
 });
 
-/** Range-end configurations small enough to lint quickly (make lint sweeps them too). */
-export const edgeLintConfigs: Partial<GenValues>[] = [
-  { headDim: 16, pe: 4, heads: 2, maxContext: 1 },
-  { headDim: 16, pe: 4, heads: 2, maxContext: 1023, maxHeads: 3 },
-  { headDim: 16, pe: 4, heads: 1, maxContext: 1 << 24, expFrac: 60 },
-  { headDim: 16, pe: 4, heads: 1, dataInt: 2, dataFrac: 30, expIndex: 6, expInterp: 24 },
-  { headDim: 16, pe: 4, heads: 1, dataInt: 31, dataFrac: 1, expIndex: 1, expInterp: 0, expFrac: 8 },
-  { headDim: 1, pe: 1, heads: 1, maxHeads: 1, gemvGroup: 4, gemvMaxCols: 4 },
-];
-
 describe('range-end designs are lint clean (Verilator -Wall on every module, Icarus -Wall)', () => {
-  for (const c of edgeLintConfigs) {
+  for (const c of EDGE_CONFIGS) {
     it(JSON.stringify(c), async () => {
       const v = { ...GEN_DEFAULTS, ...c };
       const design = emitDesign(buildMha({ lane: laneInputOf(v), heads: v.heads, maxHeads: v.maxHeads, gemv: { group: v.gemvGroup, maxCols: v.gemvMaxCols } }).module);

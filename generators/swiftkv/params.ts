@@ -286,6 +286,20 @@ export function laneInputOf(v: GenValues): {
   };
 }
 
+/**
+ * Configurations at the ends of the ranges (and at 2^n - 1, where a compare against the largest
+ * value would be constant), small enough to lint in seconds: the range test and `make lint`
+ * check their Verilog.
+ */
+export const EDGE_CONFIGS: readonly Partial<GenValues>[] = [
+  { headDim: 16, pe: 4, heads: 2, maxContext: 1 },
+  { headDim: 16, pe: 4, heads: 2, maxContext: 1023, maxHeads: 3 },
+  { headDim: 16, pe: 4, heads: 1, maxContext: 1 << 24, expFrac: 60 },
+  { headDim: 16, pe: 4, heads: 1, dataInt: 2, dataFrac: 30, expIndex: 6, expInterp: 24 },
+  { headDim: 16, pe: 4, heads: 1, dataInt: 31, dataFrac: 1, expIndex: 1, expInterp: 0, expFrac: 8 },
+  { headDim: 1, pe: 1, heads: 1, maxHeads: 1, gemvGroup: 4, gemvMaxCols: 4 },
+];
+
 /** Help lines: every parameter with its default and accepted values, then the cross-checks. */
 export function paramHelp(pad = 20): string[] {
   const lines = PARAM_KEYS.map((k) => {
