@@ -25,12 +25,14 @@
 import { Module, u, qType, clog2, cat, mux, lit, exprArith as A, type Expr } from '../../../hdl/index.ts';
 import { Pipeline } from '../../../hdl/pipeline.ts';
 import { accYOperand, accRound, accAdd, alignToY, alignToZ, accShiftAdd, shiftParts, roundParts, betaV } from './golden.ts';
-import { chainMul } from './wide-mul.ts';
+import { chainMul, enableGemvTiles, finishGemvTiles, countTiles } from './wide-mul.ts';
 import { pack, unpack } from '../../common/packing.ts';
 import { META, type LaneConfig } from './config.ts';
 
 export interface AccBlock {
   readonly module: Module;
+  /** DSP tiles of the block (each also serves GEMV when the lane has GEMV). */
+  readonly tiles: number;
   /** Loop depth: cycles from the read of a Y word to the first cycle its new value can be read. */
   readonly loopDepth: number;
   /** Initiation interval: cycles between the starts of two tokens (max(B, loopDepth)). */
@@ -60,6 +62,7 @@ export function buildAcc(c: LaneConfig): AccBlock {
   m.doc = 'Rescale-accumulate of Z and Y (P elements per cycle), Y in two banks of B words, one token every II cycles.';
   m.generator = { name: 'generators/swiftkv/acc.ts buildAcc', params: { d: c.d, P, rescale: f.params.rescale } };
   const cd = m.clockDomain();
+  if (c.gemv) enableGemvTiles(m);
 
   // ---- token queue and v FIFO (heads of two FIFOs in the lane) ------------------------------
   const tokValid = m.input('tok_valid', u(1), 'a token: its e, sel and tag');
@@ -222,7 +225,8 @@ export function buildAcc(c: LaneConfig): AccBlock {
   const doneBank = p.get(thisBank, 'bank_done_id');
   bankId.set(doneBank);
   bankSat.set(mux(doneBank, satBank[1]!, satBank[0]!));
-  const block = { module: m, loopDepth, interval, zLatency: p.stage, bankLatency: p.stage };
+  const tiles = c.gemv ? finishGemvTiles(m) : countTiles(m);
+  const block = { module: m, tiles, loopDepth, interval, zLatency: p.stage, bankLatency: p.stage };
   cache.set(c.key, block);
   return block;
 }

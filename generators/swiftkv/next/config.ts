@@ -25,13 +25,15 @@ export interface LaneConfig {
    * token of its head, Y/Z bank of its head.
    */
   readonly metaWidth: number;
+  /** Every DSP tile also serves GEMV (gemv_* ports on the blocks and the lane). */
+  readonly gemv: boolean;
   /** Stable key of the configuration (caches). */
   readonly key: string;
 }
 
 export const META = { first: 0, last: 1, bank: 2 } as const;
 
-export function laneConfig(input: LaneParamsInput, opts: { maxHeads?: number } = {}): LaneConfig {
+export function laneConfig(input: LaneParamsInput, opts: { maxHeads?: number; gemv?: boolean } = {}): LaneConfig {
   const formats = laneFormats(input);
   const d = formats.params.headDim;
   const P = formats.params.pe;
@@ -47,6 +49,7 @@ export function laneConfig(input: LaneParamsInput, opts: { maxHeads?: number } =
     maxHeads,
     headsWidth: clog2(maxHeads + 1),
     metaWidth: 3,
-    key: JSON.stringify({ ...formats.params, maxHeads }),
+    gemv: opts.gemv ?? false,
+    key: JSON.stringify({ ...formats.params, maxHeads, gemv: opts.gemv ?? false }),
   };
 }

@@ -16,12 +16,14 @@
 import { Module, u, type Expr, bitsFor, qType, exprArith as A } from '../../../hdl/index.ts';
 import { Pipeline } from '../../../hdl/pipeline.ts';
 import { narrowDot, scoreFromProduct, scaleLiteral } from './golden.ts';
-import { gridProducts, chainMul } from './wide-mul.ts';
+import { gridProducts, chainMul, enableGemvTiles, finishGemvTiles, countTiles } from './wide-mul.ts';
 import { unpack } from '../../common/packing.ts';
 import type { LaneConfig } from './config.ts';
 
 export interface DotBlock {
   readonly module: Module;
+  /** DSP tiles of the block (each also serves GEMV when the lane has GEMV). */
+  readonly tiles: number;
   /** Cycles from a token's last beat in to its score out. */
   readonly latency: number;
 }
@@ -40,6 +42,7 @@ export function buildDot(c: LaneConfig): DotBlock {
   m.doc = 'Scores of tokens: q . k on DSP tiles by partial-product class, accumulated over the beats of a token, then s = narrow(c * narrowDot(dot)).';
   m.generator = { name: 'generators/swiftkv/dot.ts buildDot', params: { d: c.d, P } };
   const cd = m.clockDomain();
+  if (c.gemv) enableGemvTiles(m);
   const p = new Pipeline(m, { domain: cd });
   const valid = p.controlInput(m.input('in_valid', u(1), 'one beat of q and k'));
   const first = p.controlInput(m.input('in_first', u(1), 'first beat of a token'));
@@ -89,7 +92,8 @@ export function buildDot(c: LaneConfig): DotBlock {
   m.output('s_sat', u(1), 'the score (or the dot before it) saturated').set(p.get(sat, 'score_sat'));
   m.output('s_meta', u(c.metaWidth), 'the token tag').set(p.get(meta));
   // Stage 0 takes the token's last beat; the score leaves at the last stage.
-  const block = { module: m, latency: p.stage };
+  const tiles = c.gemv ? finishGemvTiles(m) : countTiles(m);
+  const block = { module: m, tiles, latency: p.stage };
   cache.set(key, block);
   return block;
 }

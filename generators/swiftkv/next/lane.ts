@@ -21,7 +21,7 @@
  * with no gap (the next head's q is loaded and its tokens start while the previous head is
  * divided and normalised). laneTiming() gives every latency, derived from the blocks.
  */
-import { Module, u, clog2, mux, lit, cat } from '../../../hdl/index.ts';
+import { Module, u, clog2, mux, lit, cat, type Expr, type Signal } from '../../../hdl/index.ts';
 import { Fsm } from '../../../hdl/fsm.ts';
 import { streamInput, streamOutput, streamWires } from '../../../hdl/stream.ts';
 import { buildFifo } from '../../common/fifo.ts';
@@ -143,7 +143,7 @@ export function laneName(c: LaneConfig): string {
   return `swiftkv_lane_d${c.d}_p${c.P}_${p.rescale === 'shift' ? 'sh' : 'mul'}`;
 }
 
-export function buildLane(input: LaneParamsInput, opts: { maxHeads?: number } = {}): { module: Module; config: LaneConfig; timing: LaneTiming } {
+export function buildLane(input: LaneParamsInput, opts: { maxHeads?: number; gemv?: boolean } = {}): { module: Module; config: LaneConfig; timing: LaneTiming; tiles: number } {
   const c = laneConfig(input, opts);
   const f = c.formats;
   const { P, B, W } = c;
@@ -226,8 +226,28 @@ export function buildLane(input: LaneParamsInput, opts: { maxHeads?: number } = 
   const meta = cat(kvHead.bit(0), kvLastTok, kvTok.eq(0)); // {bank, last token, first token}: META
   if (META.first !== 0 || META.last !== 1 || META.bank !== 2) throw new Error('internal: META layout');
 
+  // ---- GEMV access to every tile: the blocks' gemv_* ports side by side (dot, maxexp, acc, norm)
+  const blocks = [buildDot(c), buildMaxExp(c), buildAcc(c)];
+  const recipB = buildRecip(c);
+  const normB = buildNorm(c, recipB.leadWidth);
+  const tileCounts = [...blocks.map((b) => b.tiles), normB.tiles];
+  const tiles = tileCounts.reduce((a, b) => a + b, 0);
+  const gemvIn = (k: number): Record<string, Expr> => {
+    if (!c.gemv) return {};
+    const first = tileCounts.slice(0, k).reduce((a, b) => a + b, 0);
+    const n = tileCounts[k]!;
+    const part = (port: Signal, bits: number): Expr => port.slice((first + n) * bits - 1, first * bits);
+    return { gemv_en: gemvEn!, gemv_zsel: gemvZsel!, gemv_a: part(gemvA!, 27), gemv_b: part(gemvB!, 18), gemv_c: part(gemvC!, 48) };
+  };
+  const gemvEn = c.gemv ? m.input('gemv_en', u(1), 'GEMV: every tile takes the gemv_* operands (the lane must be idle)') : undefined;
+  const gemvZsel = c.gemv ? m.input('gemv_zsel', u(2), 'GEMV: post-adder select of every tile') : undefined;
+  const gemvA = c.gemv ? m.input('gemv_a', u(27 * tiles), `GEMV: A operands of the ${tiles} tiles`) : undefined;
+  const gemvB = c.gemv ? m.input('gemv_b', u(18 * tiles), 'GEMV: B operands') : undefined;
+  const gemvC = c.gemv ? m.input('gemv_c', u(48 * tiles), 'GEMV: C operands (one cycle after A and B)') : undefined;
+
   // ---- DOT -> MAX/EXP -> e FIFO --------------------------------------------------------------
-  const dot = m.instance('u_dot', buildDot(c).module, {
+  const dot = m.instance('u_dot', blocks[0]!.module, {
+    ...gemvIn(0),
     in_valid: kv.sink.fire,
     in_first: kvBeat.eq(0),
     in_last: kvLastBeat,
@@ -235,7 +255,8 @@ export function buildLane(input: LaneParamsInput, opts: { maxHeads?: number } = 
     in_q: qRam.read('q_for_beat', cat(kvHead.bit(0), kvBeat)),
     in_k: kv.sink.data.slice(dataW - 1, 0),
   }, { domain: cd });
-  const me = m.instance('u_maxexp', buildMaxExp(c).module, {
+  const me = m.instance('u_maxexp', blocks[1]!.module, {
+    ...gemvIn(1),
     s_valid: dot.out('s_valid'),
     s: dot.out('s'),
     s_sat: dot.out('s_sat'),
@@ -262,7 +283,8 @@ export function buildLane(input: LaneParamsInput, opts: { maxHeads?: number } = 
   vRoom.set(vFifo.out('push_ready'));
   const normAddr = m.wire('norm_addr', u(bw + 1));
   const bankFree = m.wire('bank_free', u(2));
-  const acc = m.instance('u_acc', buildAcc(c).module, {
+  const acc = m.instance('u_acc', blocks[2]!.module, {
+    ...gemvIn(2),
     tok_valid: eFifo.out('pop_valid'),
     tok_e: eHead.slice(eW - 1, 0),
     tok_sel: selT.signed ? eHead.slice(eW + selT.width - 1, eW).asSigned() : eHead.slice(eW + selT.width - 1, eW),
@@ -277,10 +299,10 @@ export function buildLane(input: LaneParamsInput, opts: { maxHeads?: number } = 
   vPop.set(acc.out('v_pop'));
 
   // ---- RECIP and NORM ------------------------------------------------------------------------
-  const recipB = buildRecip(c);
   const recip = m.instance('u_recip', recipB.module, { in_valid: acc.out('z_valid'), z: acc.out('z'), bank: acc.out('z_bank') }, { domain: cd });
   const o = streamWires(m, 'o_out', u(dataW), { last: true });
-  const norm = m.instance('u_norm', buildNorm(c, recipB.leadWidth).module, {
+  const norm = m.instance('u_norm', normB.module, {
+    ...gemvIn(3),
     r_valid: recip.out('out_valid'),
     r_m: recip.out('r_m'),
     lead: recip.out('lead'),
@@ -336,9 +358,13 @@ export function buildLane(input: LaneParamsInput, opts: { maxHeads?: number } = 
   });
   // Internal overflows cannot happen when the derived sizes are right; flag them if they do.
   m.when(recip.out('overflow').or(me.out('e_valid').and(eFifo.out('push_ready').not())), () => error.set(1));
+  if (c.gemv) {
+    const insts = [dot, me, acc, norm];
+    m.output('gemv_p', u(48 * tiles), 'GEMV: P of every tile').set(cat(...insts.map((h) => h.out('gemv_p')).reverse()));
+  }
   busyOut.set(running);
   doneOut.set(done);
   errorOut.set(error);
   satOut.set(satSticky);
-  return { module: m, config: c, timing: t };
+  return { module: m, config: c, timing: t, tiles };
 }

@@ -16,11 +16,13 @@ import { Module, u, qType, clog2, exprArith as A, type Expr } from '../../../hdl
 import { Pipeline } from '../../../hdl/pipeline.ts';
 import { maxStage, maxStageShift, exp2Input, exp2InputShift } from './golden.ts';
 import { exp2Split, exp2Shift, exp2Finish, exp2Table, exp2TableWidth, exp2DiffWidth, exp2OutWidth } from './exp2.ts';
-import { placeTile } from './wide-mul.ts';
+import { placeTile, enableGemvTiles, finishGemvTiles, countTiles } from './wide-mul.ts';
 import { META, type LaneConfig } from './config.ts';
 
 export interface MaxExpBlock {
   readonly module: Module;
+  /** DSP tiles of the block (each also serves GEMV when the lane has GEMV). */
+  readonly tiles: number;
   /** Cycles from a score in to its e out. */
   readonly latency: number;
 }
@@ -40,6 +42,7 @@ export function buildMaxExp(c: LaneConfig): MaxExpBlock {
     : 'Running max; e = exp2(-|s - m|); sel = 1 when s is the new max (alpha = e, beta = 1), else alpha = 1, beta = e.';
   m.generator = { name: 'generators/swiftkv/maxexp.ts buildMaxExp', params: { rescale: f.params.rescale, exp2: ec } };
   const cd = m.clockDomain();
+  if (c.gemv) enableGemvTiles(m);
   const p = new Pipeline(m, { domain: cd });
   const valid = p.controlInput(m.input('s_valid', u(1), 'a score'));
   const s = p.input(m.input('s', qType(f.score)));
@@ -101,7 +104,8 @@ export function buildMaxExp(c: LaneConfig): MaxExpBlock {
   m.output('meta', u(c.metaWidth), 'token tag').set(p.get(meta));
   m.output('sat_score', u(1)).set(p.get(sSat));
   m.output('sat_exp2in', u(1), 'the exp2 input saturated').set(p.at(xSat, p.stage, 'x_sat'));
-  const block = { module: m, latency: p.stage };
+  const tiles = c.gemv ? finishGemvTiles(m) : countTiles(m);
+  const block = { module: m, tiles, latency: p.stage };
   cache.set(c.key, block);
   return block;
 }

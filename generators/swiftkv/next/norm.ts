@@ -17,7 +17,7 @@ import { streamOutput } from '../../../hdl/stream.ts';
 import { buildFifo } from '../../common/fifo.ts';
 import { pack, unpack } from '../../common/packing.ts';
 import { normShift, normDrop } from './golden.ts';
-import { chainMul } from './wide-mul.ts';
+import { chainMul, enableGemvTiles, finishGemvTiles, countTiles } from './wide-mul.ts';
 import { RECIP_BITS } from './numerics.ts';
 import type { LaneConfig } from './config.ts';
 
@@ -27,6 +27,8 @@ export const SAT_BIT = { score: 0, exp2in: 1, acc: 2, out: 3 } as const;
 
 export interface NormBlock {
   readonly module: Module;
+  /** DSP tiles of the block (each also serves GEMV when the lane has GEMV). */
+  readonly tiles: number;
   /** Cycles from a word's issue to its entry in the output queue. */
   readonly latency: number;
   readonly queueDepth: number;
@@ -48,6 +50,7 @@ export function buildNorm(c: LaneConfig, leadWidth: number): NormBlock {
   m.doc = 'o = Y / Z per head: Y words times the reciprocal mantissa on DSP tiles, exponent shift, RNE, saturation; an output queue.';
   m.generator = { name: 'generators/swiftkv/norm.ts buildNorm', params: { d: c.d, P } };
   const cd = m.clockDomain();
+  if (c.gemv) enableGemvTiles(m);
   const rValid = m.input('r_valid', u(1), "pulse: a head's reciprocal");
   const rM = m.input('r_m', f.recipMant);
   const rLead = m.input('lead', u(leadWidth));
@@ -139,7 +142,8 @@ export function buildNorm(c: LaneConfig, leadWidth: number): NormBlock {
   o.last!.set(qHead.bit(P * outT.width));
   oUser.set(qHead.slice(qw - 1, P * outT.width + 1));
   if (latency >= 32) throw new RangeError(`internal: NORM latency ${latency} exceeds its in-flight counter`);
-  const block = { module: m, latency, queueDepth: depth };
+  const tiles = c.gemv ? finishGemvTiles(m) : countTiles(m);
+  const block = { module: m, tiles, latency, queueDepth: depth };
   cache.set(c.key, block);
   return block;
 }

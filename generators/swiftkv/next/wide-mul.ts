@@ -16,7 +16,7 @@
  * the 18-bit B port); the top piece keeps the operand's sign. Sums of these partial products
  * are the exact product: x = sum_k x_k 2^(w k), so x * y = sum_k (x_k * y) 2^(w k).
  */
-import { type Expr, type Module, s, u, cat, lit } from '../../../hdl/index.ts';
+import { type Expr, type Module, type Signal, s, u, cat, lit, mux } from '../../../hdl/index.ts';
 import type { Pipeline } from '../../../hdl/pipeline.ts';
 import { dspTile, DSP48E2, type DspTileConfig } from '../../../hdl/dsp.ts';
 
@@ -77,21 +77,80 @@ interface TileInputs {
   c?: Expr;
 }
 
+// ---- GEMV access to the tiles (every tile of the array serves GEMV) -------------------------
+
+/**
+ * With GEMV enabled on a module, every tile it places takes its operands from the module's
+ * `gemv_*` ports while `gemv_en` is high (the attention datapath is idle then): per tile an
+ * A operand (27 bits), a B operand (18), a C operand (48, one cycle after A and B, like the
+ * attention's C), and the shared post-adder select `gemv_zsel`; every tile's P goes out on
+ * `gemv_p`. Tile k of the module sits at bits [27k+26 : 27k] of gemv_a, and so on. The
+ * multiplexers sit in front of the tile's input registers: the slice pattern is unchanged.
+ */
+interface GemvTile {
+  readonly a: Signal;
+  readonly b: Signal;
+  readonly c: Signal;
+  readonly p: Expr;
+}
+
+class GemvTiles {
+  readonly tiles: GemvTile[] = [];
+  constructor(readonly en: Signal, readonly zsel: Signal) {}
+}
+
+const gemvTiles = new WeakMap<Module, GemvTiles>();
+
+/** Give module m GEMV access to the tiles it will place (call before placing any). */
+export function enableGemvTiles(m: Module): void {
+  if (gemvTiles.has(m)) return;
+  gemvTiles.set(m, new GemvTiles(m.input('gemv_en', u(1), 'GEMV: the tiles take the gemv_* operands (attention idle)'), m.input('gemv_zsel', u(2), 'GEMV: post-adder select of every tile')));
+}
+
+/** DSP tiles placed in module m (instances of the lane tile). */
+export function countTiles(m: Module): number {
+  const t = laneTile();
+  return m.instances.filter((i) => i.target === t).length;
+}
+
+/** Create the packed GEMV operand and result ports for the tiles placed so far; returns their count. */
+export function finishGemvTiles(m: Module): number {
+  const g = gemvTiles.get(m);
+  if (!g) return 0;
+  const n = g.tiles.length;
+  if (n === 0) throw new RangeError(`${m.name}: GEMV enabled but no tile placed`);
+  const pa = m.input('gemv_a', u(n * DSP48E2.aBits), 'GEMV: A operand of every tile');
+  const pb = m.input('gemv_b', u(n * DSP48E2.bBits), 'GEMV: B operand of every tile');
+  const pc = m.input('gemv_c', u(n * DSP48E2.pBits), 'GEMV: C operand of every tile (one cycle after A, B)');
+  g.tiles.forEach((t, k) => {
+    t.a.set(pa.slice((k + 1) * DSP48E2.aBits - 1, k * DSP48E2.aBits).asSigned());
+    t.b.set(pb.slice((k + 1) * DSP48E2.bBits - 1, k * DSP48E2.bBits).asSigned());
+    t.c.set(pc.slice((k + 1) * DSP48E2.pBits - 1, k * DSP48E2.pBits).asSigned());
+  });
+  m.output('gemv_p', u(n * DSP48E2.pBits), 'GEMV: P of every tile').set(cat(...[...g.tiles].reverse().map((t) => t.p)));
+  return n;
+}
+
 /** Place one lane tile with a/b at `stage` (c one stage later); p is valid at stage + 3. */
 export function placeTile(p: Pipeline, name: string, stage: number, x: TileInputs): Expr {
   const m = p.module;
   const c = x.c ? p.at(x.c, stage + 1) : undefined;
-  const h = m.instance(
-    m.uniqueName(name),
-    laneTile(),
-    {
-      a: toPort(p.at(x.a, stage), 'a'),
-      b: toPort(p.at(x.b, stage), 'b'),
-      c: c ? c.resize(DSP48E2.pBits).asSigned() : lit(0, s(DSP48E2.pBits)),
-      zsel: lit(c ? 1 : 0, u(2)),
-    },
-    { domain: p.domain },
-  );
+  const inst = m.uniqueName(name);
+  let a = toPort(p.at(x.a, stage), 'a');
+  let b = toPort(p.at(x.b, stage), 'b');
+  let cIn = c ? c.resize(DSP48E2.pBits).asSigned() : lit(0, s(DSP48E2.pBits));
+  let zsel: Expr = lit(c ? 1 : 0, u(2));
+  const g = gemvTiles.get(m);
+  let wires: Omit<GemvTile, 'p'> | undefined;
+  if (g) {
+    wires = { a: m.wire(`${inst}_gemv_a`, s(DSP48E2.aBits)), b: m.wire(`${inst}_gemv_b`, s(DSP48E2.bBits)), c: m.wire(`${inst}_gemv_c`, s(DSP48E2.pBits)) };
+    a = mux(g.en, wires.a, a);
+    b = mux(g.en, wires.b, b);
+    cIn = mux(g.en, wires.c, cIn);
+    zsel = mux(g.en, g.zsel, zsel);
+  }
+  const h = m.instance(inst, laneTile(), { a, b, c: cIn, zsel }, { domain: p.domain });
+  if (g && wires) g.tiles.push({ ...wires, p: h.out('p') });
   return p.input(h.out('p'), stage + TILE_LATENCY);
 }
 

@@ -1,0 +1,195 @@
+/**
+ * GEMV on every DSP tile of a lane: y = W x with INT8 or INT4 signed weights (chosen per job),
+ * INT8 signed activations and a signed 16-bit scale per (row, group of G columns), exact.
+ *
+ * Each tile computes two rows. In a MAC cycle its A operand holds the two rows' weights of one
+ * column, packed as A = w1 * 2^18 + w0, and B the column's activation x:
+ *   P = sum over the chunk's columns of (w1 x 2^18 + w0 x) = S1 * 2^18 + S0
+ * accumulated in the tile's P register (post-adder, zsel 2) over a chunk of K = 8 columns.
+ * The offset is 18, not more: A must hold -128 * 2^18 - 128 in the 27-bit port.
+ *
+ * Unpacking is exact (checked per tile over every (weight, activation) pair by the tests):
+ *   w x lies in [-128*127, 128*128] = [-16256, 16384] for INT8 (and [-1016, 1024] for INT4),
+ *   so S0 of 8 terms lies in [-130048, 131072]: a range of 261120 < 2^18 values. With
+ *   OFF = 130048:  S0 = ((P + OFF) mod 2^18) - OFF,  S1 = floor(P / 2^18) + (S0 < 0).
+ *   S1 (|S1| <= 2^17) sits in P's 30 bits above bit 18 and never overflows.
+ * The chunk sums add into two group sums per tile (fabric adders, two buffers so that one
+ * group is scaled while the next accumulates): |S_group| <= G * 2^14 <= 2^26 for G <= 4096,
+ * so a group sum fits the 27-bit A port. After each group, two scaling cycles per tile run on
+ * the same tile: P = y_r + S_r * scale_r (A = S_r, B = scale_r, C = y_r, zsel 1), written back
+ * to y_r. |y| <= N * 2^14 * 2^15 = N * 2^29 < 2^47 for N < 2^18: exact in the 48-bit P.
+ * GEMV adds multiplexers, adders and registers around the tiles, never a multiplier.
+ *
+ * After a pass (every column of a block of rows), y is copied to an output shift register and
+ * leaves on the lane's y stream one row per cycle while the next pass runs.
+ * Row order of a lane's block: tile 0 row 0, tile 0 row 1, tile 1 row 0, ...
+ */
+import { Module, u, s, mux, lit, cat, clog2, type Expr, type Signal } from '../../../hdl/index.ts';
+import { streamOutput } from '../../../hdl/stream.ts';
+
+/** Columns per chunk accumulated in a tile's P before unpacking. */
+export const GEMV_CHUNK = 8;
+/** Bit offset of the second row's weight in the packed A operand. */
+export const GEMV_FIELD = 18;
+/** Decode offset: S0 + OFF lies in [0, 2^18) for every chunk of 8 INT8 or INT4 products. */
+export const GEMV_OFF = 130048;
+/** Width of a group sum (G <= 4096) and of y. */
+export const GEMV_SUM_BITS = 27;
+export const GEMV_Y_BITS = 48;
+export const GEMV_MAX_GROUP = 4096;
+
+export interface GemvUnitParams {
+  /** Tiles of the lane. */
+  readonly tiles: number;
+}
+
+export function gemvUnitName(p: GemvUnitParams): string {
+  return `swiftkv_gemv_t${p.tiles}`;
+}
+
+/** Golden of the packed operand: A = w1 * 2^18 + w0 (w0, w1 signed 8-bit). */
+export function packWeights(w0: bigint, w1: bigint): bigint {
+  return w1 * (1n << BigInt(GEMV_FIELD)) + w0;
+}
+
+/** Golden of the unpacking: (S0, S1) from a chunk's P. */
+export function unpackChunk(p: bigint): [bigint, bigint] {
+  const m = 1n << BigInt(GEMV_FIELD);
+  const off = BigInt(GEMV_OFF);
+  const s0 = ((((p + off) % m) + m) % m) - off;
+  const s1 = (p >> BigInt(GEMV_FIELD)) + (s0 < 0n ? 1n : 0n);
+  return [s0, s1];
+}
+
+/** Hardware of the packing: w1 * 2^18 + w0 as a signed 27-bit value (a 9-bit add on the top bits). */
+export function packWeightsHw(w0: Expr, w1: Expr): Expr {
+  // w1 * 2^18 + w0 = {w1 - (w0 < 0), w0 sign-extended to 18 bits}: the low field is w0 mod 2^18,
+  // the top field w1 plus w0's borrow; -129..127 fits its 9 bits.
+  const lowField = w0.sext(GEMV_FIELD).asUnsigned();
+  const top = w1.sext(27 - GEMV_FIELD).sub(w0.bit(7).zext(2).asSigned()).trunc(27 - GEMV_FIELD);
+  return cat(top, lowField).asSigned();
+}
+
+/** Hardware of the unpacking: S0 (s19) and S1 (s30) of a chunk's P. */
+export function unpackChunkHw(p: Expr): { s0: Expr; s1: Expr } {
+  const low = p.slice(GEMV_FIELD - 1, 0).add(lit(GEMV_OFF, u(GEMV_FIELD))).trunc(GEMV_FIELD); // (P + OFF) mod 2^18
+  const s0 = low.zext(GEMV_FIELD + 1).asSigned().sub(GEMV_OFF).trunc(GEMV_FIELD + 1); // in [-130048, 131072]
+  const top = p.shr(GEMV_FIELD); // floor(P / 2^18), s30
+  const s1 = top.add(s0.bit(GEMV_FIELD).zext(2).asSigned()).trunc(top.width);
+  return { s0, s1 };
+}
+
+const cache = new Map<string, Module>();
+
+/**
+ * One lane's GEMV datapath around its T tiles. Every control input comes from the top's GEMV
+ * controller and is the same for every lane (lockstep); `w`, `s` are this lane's share of the
+ * weight and scale beats.
+ */
+export function buildGemvUnit(p: GemvUnitParams): Module {
+  const name = gemvUnitName(p);
+  const hit = cache.get(name);
+  if (hit) return hit;
+  const T = p.tiles;
+  const m = new Module(name);
+  m.doc = `GEMV datapath of one lane around its ${T} DSP tiles: packed weights in, chunk unpacking, group sums, scaling on the tiles, y out.`;
+  m.generator = { name: 'generators/swiftkv/gemv.ts buildGemvUnit', params: { ...p } };
+  const cd = m.clockDomain();
+  // Issue-cycle controls.
+  const mac = m.input('mac', u(1), 'a MAC cycle: one column');
+  const chunkFirst = m.input('chunk_first', u(1), 'the first column of a chunk: P restarts');
+  const chunkLast = m.input('chunk_last', u(1), 'the last column of a chunk: its P is unpacked 3 cycles later');
+  const groupFirst = m.input('group_first', u(1), 'the chunk is the first of its group: the group sum restarts');
+  const accBuf = m.input('acc_buf', u(1), 'group-sum buffer the chunk adds to');
+  const int4 = m.input('int4', u(1), '1: INT4 weights, two columns per beat');
+  const phase = m.input('phase', u(1), 'INT4: 0 the beat\'s first column, 1 its second');
+  const x = m.input('x', s(8), 'activation of the column');
+  const scale = m.input('scale', u(1), 'a scaling cycle');
+  const scaleRow = m.input('scale_row', u(1), 'row (0 or 1) of every tile scaled now');
+  const scaleBuf = m.input('scale_buf', u(1), 'group-sum buffer being scaled');
+  const firstGroup = m.input('first_group', u(1), 'the first group of a pass: y starts from 0');
+  const copy = m.input('copy', u(1), 'pass end: y to the output register');
+  const emit = m.input('emit', u(clog2(2 * T + 1)), 'rows of this lane to send after the copy');
+  const lastPass = m.input('last_pass', u(1), 'the copy is the job\'s last: tlast on its last row');
+  const w = m.input('w', u(T * 16), 'tile t: bits [16t+15:16t] = INT8 {w1, w0}, or INT4 {w1 col+1, w0 col+1, w1 col, w0 col}');
+  const sc = m.input('s', u(T * 32), 'tile t: bits [32t+31:32t] = {scale row 1, scale row 0}');
+  const tileP = m.input('tile_p', u(T * GEMV_Y_BITS), 'P of every tile (the lane\'s gemv_p)');
+  const outA = m.output('tile_a', u(T * 27));
+  const outB = m.output('tile_b', u(T * 18));
+  const outC = m.output('tile_c', u(T * GEMV_Y_BITS), 'one cycle after A and B');
+  m.output('tile_zsel', u(2)).set(mux(scale, lit(1, u(2)), mux(chunkFirst, lit(0, u(2)), lit(2, u(2)))));
+  const y = streamOutput(m, 'y', s(GEMV_Y_BITS), { last: true, doc: 'y rows of this lane, exact' });
+  const yEmpty = m.output('y_empty', u(1), 'the output register has been sent');
+
+  // Controls as the tiles' P leaves them (3 cycles later): which P is what.
+  const delay = (nm: string, e: Expr, n: number): Expr => {
+    let v = e;
+    for (let k = 1; k <= n; k++) {
+      const r = m.reg(`${nm}_d${k}`, e.type, { domain: cd, reset: e.width === 1 ? 0 : null });
+      r.set(v);
+      v = r;
+    }
+    return v;
+  };
+  const pChunk = delay('chunk_done', mac.and(chunkLast), 3);
+  const pGroupFirst = delay('group_first', groupFirst, 3);
+  const pBuf = delay('acc_buf', accBuf, 3);
+  const pScale = delay('scale', scale, 3);
+  const pRow = delay('scale_row', scaleRow, 3);
+  const cRow = delay('c_row', scaleRow, 1);
+  const cFirst = delay('c_first', firstGroup, 1);
+
+  const aParts: Expr[] = [];
+  const bParts: Expr[] = [];
+  const cParts: Expr[] = [];
+  const yRegs: Signal[] = [];
+  for (let t = 0; t < T; t++) {
+    const wt = w.slice(16 * t + 15, 16 * t);
+    const w8 = [wt.slice(7, 0).asSigned(), wt.slice(15, 8).asSigned()];
+    const nib = (k: number): Expr => wt.slice(4 * k + 3, 4 * k).asSigned().sext(8);
+    const w0 = mux(int4, mux(phase, nib(2), nib(0)), w8[0]!);
+    const w1 = mux(int4, mux(phase, nib(3), nib(1)), w8[1]!);
+    // Two group-sum buffers per row.
+    const sums = [0, 1].map((b) => [0, 1].map((r) => m.reg(`t${t}_sum_b${b}_r${r}`, s(GEMV_SUM_BITS), { domain: cd, reset: null })));
+    const pt = tileP.slice((t + 1) * GEMV_Y_BITS - 1, t * GEMV_Y_BITS).asSigned();
+    const { s0, s1 } = unpackChunkHw(pt);
+    [s0, s1].forEach((part, r) => {
+      [0, 1].forEach((b) => {
+        const sum = sums[b]![r]!;
+        m.when(pChunk.and(pBuf.eq(b)), () => sum.set(mux(pGroupFirst, part.resize(GEMV_SUM_BITS), sum.add(part.resize(GEMV_SUM_BITS)).trunc(GEMV_SUM_BITS))));
+      });
+    });
+    const ys = [0, 1].map((r) => m.reg(`t${t}_y${r}`, s(GEMV_Y_BITS), { domain: cd, reset: null }));
+    ys.forEach((yr, r) => m.when(pScale.and(pRow.eq(r)), () => yr.set(pt)));
+    yRegs.push(...ys);
+    const sumNow = mux(scaleBuf, mux(scaleRow, sums[1]![1]!, sums[1]![0]!), mux(scaleRow, sums[0]![1]!, sums[0]![0]!));
+    const scaleNow = mux(scaleRow, sc.slice(32 * t + 31, 32 * t + 16), sc.slice(32 * t + 15, 32 * t)).asSigned();
+    aParts.push(mux(scale, sumNow, packWeightsHw(w0, w1)));
+    bParts.push(mux(scale, scaleNow.sext(18), x.sext(18)));
+    cParts.push(mux(cFirst, lit(0, s(GEMV_Y_BITS)), mux(cRow, ys[1]!, ys[0]!)));
+  }
+  outA.set(cat(...aParts.reverse()));
+  outB.set(cat(...bParts.reverse()));
+  outC.set(cat(...cParts.reverse()));
+
+  // Output: y copied at the pass end, shifted out one row per cycle.
+  const n = 2 * T;
+  const outRegs = Array.from({ length: n }, (_, k) => m.reg(`out${k}`, s(GEMV_Y_BITS), { domain: cd, reset: null }));
+  const left = m.reg('out_left', u(clog2(n + 1)), { domain: cd, reset: 0 });
+  const lastOfJob = m.reg('out_last_pass', u(1), { domain: cd, reset: 0 });
+  const pop = y.fire;
+  m.when(copy, () => {
+    outRegs.forEach((r, k) => r.set(yRegs[k]!));
+    left.set(emit.resize(left.width));
+    lastOfJob.set(lastPass);
+  }).elsewhen(pop, () => {
+    outRegs.forEach((r, k) => r.set(k + 1 < n ? outRegs[k + 1]! : outRegs[k]!));
+    left.set(left.sub(1).trunc(left.width));
+  });
+  y.valid.set(left.ne(0));
+  y.data.set(outRegs[0]!);
+  y.last!.set(lastOfJob.and(left.eq(1)));
+  yEmpty.set(left.eq(0));
+  cache.set(name, m);
+  return m;
+}

@@ -1,0 +1,341 @@
+/**
+ * SwiftKV-MHA top: H head lanes side by side.
+ *
+ * An attention job (cfg_mode = 0) runs nHeads heads of one query each over a context of L
+ * tokens. Lane i serves heads i, i + H, i + 2H, ... back to back (lane.ts), each lane with its
+ * own q, kv and o streams carrying its heads in that order. All lanes start in the start cycle;
+ * `done` pulses the cycle after the last of them finishes.
+ *
+ * Control: pulse `start` with the cfg_* inputs while busy is low. status_error and status_sat
+ * are sticky until the next start and only count lanes that take part in the current job.
+ */
+import { Module, u, s as sT, lit, mux, clog2, type Expr } from '../../../hdl/index.ts';
+import { Fsm } from '../../../hdl/fsm.ts';
+import { streamInput, streamWires } from '../../../hdl/stream.ts';
+import { buildSkid } from '../../common/skid.ts';
+import { buildLane, laneCycles, type LaneTiming } from './lane.ts';
+import { buildGemvUnit, GEMV_CHUNK, GEMV_MAX_GROUP, GEMV_Y_BITS } from './gemv.ts';
+import { HEAD_SAT_BITS } from './norm.ts';
+import type { LaneConfig } from './config.ts';
+import type { LaneParamsInput } from './numerics.ts';
+
+export interface MhaParams {
+  lane: LaneParamsInput;
+  /** Lanes H. */
+  heads: number;
+  /** Largest nHeads accepted at run time. */
+  maxHeads: number;
+  /** GEMV: columns per scale group (a power of two, 8..4096) and the largest N (a multiple of it). */
+  gemv: { group: number; maxCols: number };
+  /** Top module name (default: mhaName()). */
+  name?: string;
+}
+
+export const GEMV_DEFAULTS = { group: 32, maxCols: 4096 };
+/** Activations per x beat. */
+export const GEMV_X_PER_BEAT = 8;
+
+export function mhaName(p: MhaParams, c: LaneConfig): string {
+  return `swiftkv_mha_h${p.heads}_p${c.P}_d${c.d}`;
+}
+
+/** Heads lane i serves in a job of nHeads heads on H lanes. */
+export function laneHeadCount(nHeads: number, H: number, i: number): number {
+  return i < nHeads ? Math.floor((nHeads - 1 - i) / H) + 1 : 0;
+}
+
+/** Cycles of an attention job from the start cycle to the done cycle, every stream ready. */
+export function mhaAttentionCycles(t: LaneTiming, H: number, nHeads: number, L: number): number {
+  // Lane 0 has the most heads; all lanes start together; done follows the last lane by 1.
+  return laneCycles(t, L, laneHeadCount(nHeads, H, 0)) + 1;
+}
+
+export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timing: LaneTiming; tiles: number } {
+  const H = p.heads;
+  if (!Number.isInteger(H) || H < 1 || H > 64) throw new RangeError(`heads = ${H} is out of range: accepted 1..64`);
+  if (!Number.isInteger(p.maxHeads) || p.maxHeads < 1 || p.maxHeads > 1024) throw new RangeError(`maxHeads = ${p.maxHeads} is out of range: accepted 1..1024`);
+  const G = p.gemv.group;
+  if (!Number.isInteger(G) || G < GEMV_CHUNK || G > GEMV_MAX_GROUP || (G & (G - 1)) !== 0) throw new RangeError(`gemv group = ${G} is out of range: accepted powers of two ${GEMV_CHUNK}..${GEMV_MAX_GROUP}`);
+  const maxN = p.gemv.maxCols;
+  if (!Number.isInteger(maxN) || maxN < G || maxN % G !== 0 || maxN > 65535) throw new RangeError(`gemv maxCols = ${maxN} is out of range: accepted multiples of the group (${G}) up to 65535`);
+  const laneMaxHeads = Math.ceil(p.maxHeads / H);
+  const { module: lane, config: c, timing, tiles: T } = buildLane(p.lane, { maxHeads: laneMaxHeads, gemv: true });
+  const dataW = c.P * c.W;
+  const m = new Module(p.name ?? mhaName(p, c));
+  m.doc = [
+    `SwiftKV-MHA: ${H} lane(s) of P = ${c.P} (d = ${c.d}); an attention job runs nHeads heads (1..${p.maxHeads}),`,
+    `lane i taking heads i, i+${H}, i+${2 * H}, ... back to back on its own q<i>, kv<i>, o<i> streams.`,
+  ].join('\n');
+  m.generator = { name: 'generators/swiftkv/mha.ts buildMha', params: { heads: H, maxHeads: p.maxHeads, lane: c.formats.params } };
+  const cd = m.clockDomain();
+  const hw = clog2(p.maxHeads + 1);
+  const start = m.input('start', u(1), 'pulse: begin a job (ignored while busy)');
+  const cfgMode = m.input('cfg_mode', u(1), '0: attention job, 1: GEMV job');
+  const cfgLen = m.input('cfg_len', u(c.lenWidth), `attention: context length L, 1..${c.formats.params.maxContext}`);
+  const cfgHeads = m.input('cfg_heads', u(hw), `attention: heads nHeads, 1..${p.maxHeads}`);
+  const busy = m.output('busy', u(1));
+  const doneOut = m.output('done', u(1), 'pulse: the job finished (the cycle after a rejected start)');
+  const errorOut = m.output('status_error', u(1), 'sticky until start: bad configuration, or a lane saw a tlast out of place');
+  const satOut = m.output('status_sat', u(HEAD_SAT_BITS), 'sticky until start: OR of the saturation masks of the job\'s heads');
+
+  const active = m.reg('active', u(1), { domain: cd, reset: 0 });
+  const error = m.reg('error', u(1), { domain: cd, reset: 0 });
+  const armed = m.reg('armed', u(1), { domain: cd, reset: 0 });
+  const done = m.reg('done_q', u(1), { domain: cd, reset: 0 });
+  const idle = m.wire('idle', u(1));
+  const startFire = m.wire('start_fire', start.and(idle));
+  const attnStart = m.wire('attn_start', startFire.and(cfgMode.not()));
+  const headsOk = cfgHeads.ne(0).and(cfgHeads.le(p.maxHeads));
+  const lenOk = cfgLen.ne(0).and(cfgLen.le(c.formats.params.maxContext));
+  const cfgOk = m.wire('cfg_ok', headsOk.and(lenOk));
+
+  // Heads per lane: lane i takes floor(n / H) + (i < n mod H), from a table over n.
+  const lw = c.headsWidth;
+  const rw = clog2(H + 1);
+  const split = m.rom('head_split', u(lw + rw), Array.from({ length: p.maxHeads + 1 }, (_, n) => (BigInt(Math.floor(n / H)) << BigInt(rw)) | BigInt(n % H)));
+  split.doc = `nHeads -> {floor(nHeads / ${H}), nHeads mod ${H}}`;
+  const splitWord = split.read('split', cfgHeads);
+  const full = splitWord.slice(lw + rw - 1, rw);
+  const rem = splitWord.slice(rw - 1, 0);
+
+  // GEMV: shared control (driven below) and per-lane units around each lane's tiles.
+  const gemvUnit = buildGemvUnit({ tiles: T });
+  const gEn = m.wire('gemv_en', u(1));
+  const gc = {
+    mac: m.wire('g_mac', u(1)), chunk_first: m.wire('g_chunk_first', u(1)), chunk_last: m.wire('g_chunk_last', u(1)),
+    group_first: m.wire('g_group_first', u(1)), acc_buf: m.wire('g_acc_buf', u(1)), int4: m.wire('g_int4', u(1)),
+    phase: m.wire('g_phase', u(1)), x: m.wire('g_x', sT(8)), scale: m.wire('g_scale', u(1)), scale_row: m.wire('g_scale_row', u(1)),
+    scale_buf: m.wire('g_scale_buf', u(1)), first_group: m.wire('g_first_group', u(1)), copy: m.wire('g_copy', u(1)),
+  };
+  const wBeat = m.wire('w_beat', u(H * T * 16));
+  const sBeat = m.wire('s_beat', u(H * T * 32));
+  const yEmpty: Expr[] = [];
+  const R = 2 * T * H; // rows per pass
+  const emitW = clog2(2 * T + 1);
+  const rowsLeft = m.reg('gemv_rows_left', u(17), { domain: cd, reset: 0 });
+
+  const used: Expr[] = [];
+  const laneDone: Expr[] = [];
+  const laneErr: Expr[] = [];
+  const laneSat: Expr[] = [];
+  for (let i = 0; i < H; i++) {
+    const n = m.wire(`lane${i}_heads`, full.add(rem.gt(i)).trunc(lw));
+    const use = m.reg(`lane${i}_used`, u(1), { domain: cd, reset: 0 });
+    const seen = m.reg(`lane${i}_done_seen`, u(1), { domain: cd, reset: 0 });
+    // The lane's tiles take their GEMV operands from this lane's GEMV unit (instantiated below).
+    const tileIn = {
+      gemv_zsel: m.wire(`lane${i}_gemv_zsel`, u(2)),
+      gemv_a: m.wire(`lane${i}_gemv_a`, u(27 * T)),
+      gemv_b: m.wire(`lane${i}_gemv_b`, u(18 * T)),
+      gemv_c: m.wire(`lane${i}_gemv_c`, u(48 * T)),
+    };
+    const inst = m.instance(`u_lane${i}`, lane, {
+      start: attnStart.and(cfgOk).and(n.ne(0)),
+      cfg_len: cfgLen,
+      cfg_heads: n,
+      q: { kind: 'stream', side: 'sink', valid: m.input(`q${i}_tvalid`, u(1)), ready: m.output(`q${i}_tready`, u(1)), data: m.input(`q${i}_tdata`, u(dataW), 'P elements of q'), last: m.input(`q${i}_tlast`, u(1)) },
+      kv: { kind: 'stream', side: 'sink', valid: m.input(`kv${i}_tvalid`, u(1)), ready: m.output(`kv${i}_tready`, u(1)), data: m.input(`kv${i}_tdata`, u(2 * dataW), '{v, k}'), last: m.input(`kv${i}_tlast`, u(1)) },
+      o: { kind: 'stream', side: 'source', valid: m.output(`o${i}_tvalid`, u(1)), ready: m.input(`o${i}_tready`, u(1)), data: m.output(`o${i}_tdata`, u(dataW), 'P elements of o'), last: m.output(`o${i}_tlast`, u(1)) },
+      gemv_en: gEn,
+      ...tileIn,
+    }, { domain: cd });
+    // Rows of this lane in the current pass: clamp(rows left - i * 2T, 0, 2T).
+    const mine = rowsLeft.zext(18).asSigned().sub(i * 2 * T);
+    const emit = m.wire(`lane${i}_emit`, mux(mine.le(0), lit(0, u(emitW)), mux(mine.ge(2 * T), lit(2 * T, u(emitW)), mine.trunc(emitW).asUnsigned())));
+    const unit = m.instance(`u_gemv${i}`, gemvUnit, {
+      ...gc,
+      emit,
+      // This lane's last rows of the job: in this pass, and none in the next.
+      last_pass: mine.gt(0).and(mine.le(2 * T).or(rowsLeft.le(R + i * 2 * T))),
+      w: wBeat.slice((i + 1) * T * 16 - 1, i * T * 16),
+      s: sBeat.slice((i + 1) * T * 32 - 1, i * T * 32),
+      tile_p: inst.out('gemv_p'),
+      y: { kind: 'stream', side: 'source', valid: m.output(`y${i}_tvalid`, u(1)), ready: m.input(`y${i}_tready`, u(1)), data: m.output(`y${i}_tdata`, sT(GEMV_Y_BITS), 'GEMV rows of this lane, exact'), last: m.output(`y${i}_tlast`, u(1)) },
+    }, { domain: cd });
+    tileIn.gemv_zsel.set(unit.out('tile_zsel'));
+    tileIn.gemv_a.set(unit.out('tile_a'));
+    tileIn.gemv_b.set(unit.out('tile_b'));
+    tileIn.gemv_c.set(unit.out('tile_c'));
+    yEmpty.push(unit.out('y_empty'));
+    m.output(`o${i}_tuser`, u(HEAD_SAT_BITS), "the head's saturation mask (with o_tlast)").set(inst.out('o_tuser'));
+    m.when(startFire, () => {
+      use.set(attnStart.and(cfgOk).and(n.ne(0)));
+      seen.set(attnStart.and(cfgOk).and(n.ne(0)).not());
+    });
+    m.when(inst.out('done'), () => seen.set(1));
+    used.push(use);
+    laneDone.push(seen.or(inst.out('done')));
+    laneErr.push(use.and(inst.out('status_error')));
+    laneSat.push(mux(use, inst.out('status_sat'), lit(0, u(HEAD_SAT_BITS))));
+  }
+  const allDone = m.wire('all_done', laneDone.reduce((a, b) => a.and(b)));
+
+  // ---- GEMV job ---------------------------------------------------------------------------
+  // y = W x on every tile of every lane (gemv.ts). The job: x into a buffer, then passes of
+  // R = 2 T H rows: N columns (a MAC cycle each), after the first chunk of each group the
+  // two scaling cycles of the previous group, after the last column the last group's; then
+  // y is copied to the lanes' output registers and streamed while the next pass runs.
+  const cfgInt4 = m.input('cfg_int4', u(1), 'GEMV: 1 INT4 weights, 0 INT8');
+  const cfgRows = m.input('cfg_rows', u(16), 'GEMV: rows M of W, 1..65535');
+  const cfgCols = m.input('cfg_cols', u(16), `GEMV: columns N of W, a multiple of ${G} up to ${maxN}`);
+  const xIn = streamInput(m, 'x', u(8 * GEMV_X_PER_BEAT), { doc: `GEMV: ${GEMV_X_PER_BEAT} activations (INT8), element 0 in the low byte` });
+  const wIn = streamInput(m, 'w', u(H * T * 16), { doc: 'GEMV weights of one column (INT8) or two (INT4): lane i tile t at bits [(iT+t)*16 + 15 : (iT+t)*16]' });
+  const sIn = streamInput(m, 's', u(H * T * 32), { doc: 'GEMV scales of one group: lane i tile t at [(iT+t)*32 + 31 : (iT+t)*32] = {row 1, row 0}' });
+  const x = streamWires(m, 'x_in', u(8 * GEMV_X_PER_BEAT));
+  const w = streamWires(m, 'w_in', u(H * T * 16));
+  const sc = streamWires(m, 's_in', u(H * T * 32));
+  m.instance('u_x_skid', buildSkid(u(8 * GEMV_X_PER_BEAT)), { in: xIn, out: x.source }, { domain: cd });
+  m.instance('u_w_skid', buildSkid(u(H * T * 16)), { in: wIn, out: w.source }, { domain: cd });
+  m.instance('u_s_skid', buildSkid(u(H * T * 32)), { in: sIn, out: sc.source }, { domain: cd });
+  wBeat.set(w.sink.data);
+  sBeat.set(sc.sink.data);
+
+  const cw = clog2(maxN + 1);
+  const g = new Fsm(m, 'gemv', ['IDLE', 'LOADX', 'MAC', 'SCALE', 'GAP', 'WAIT', 'TAIL', 'COPY', 'DRAIN'] as const, { domain: cd });
+  const gemvStart = m.wire('gemv_start', startFire.and(cfgMode));
+  const colsOk = m.wire('gemv_cfg_ok', cfgCols.ne(0).and(cfgCols.le(maxN)).and(cfgRows.ne(0)).and(cfgCols.slice(clog2(G) - 1, 0).eq(0)));
+  const int4 = m.reg('gemv_int4', u(1), { domain: cd, reset: 0 });
+  const nCols = m.reg('gemv_cols', u(cw), { domain: cd, reset: 0 });
+  const xCount = m.reg('x_count', u(cw), { domain: cd, reset: 0 });
+  const col = m.reg('col', u(cw), { domain: cd, reset: 0 });
+  const phase = m.reg('w_phase', u(1), { domain: cd, reset: 0 });
+  const scaleRow = m.reg('scale_row', u(1), { domain: cd, reset: 0 });
+  const scaleGroup = m.reg('scale_group', u(cw), { domain: cd, reset: 0 });
+  const scaleUpTo = m.reg('scale_up_to', u(cw), { domain: cd, reset: 0 });
+  const waitCount = m.reg('wait_count', u(3), { domain: cd, reset: 0 });
+  const lastScaleDone = m.reg('pass_scaled', u(1), { domain: cd, reset: 0 });
+  const xbuf = m.memory('x_buf', { type: u(8 * GEMV_X_PER_BEAT), depth: Math.ceil(maxN / GEMV_X_PER_BEAT) });
+  const xaw = xbuf.addrWidth;
+  const xbw = clog2(GEMV_X_PER_BEAT);
+  xbuf.write(xCount.shr(xbw).resize(xaw), x.sink.data, x.sink.fire, cd);
+  const xWord = xbuf.read('x_word', col.shr(xbw).resize(xaw));
+  let xSel: Expr = xWord.slice(7, 0);
+  for (let k = 1; k < GEMV_X_PER_BEAT; k++) xSel = mux(col.slice(xbw - 1, 0).eq(k), xWord.slice(8 * k + 7, 8 * k), xSel);
+  const chunkPos = col.slice(clog2(GEMV_CHUNK) - 1, 0);
+  const groupPos = col.slice(clog2(G) - 1, 0);
+  const groupIdx = col.shr(clog2(G));
+  const lastCol = m.wire('last_col', col.eq(nCols.sub(1).trunc(cw)));
+  // A MAC cycle needs a weight beat; INT4 takes two cycles per beat.
+  const macFire = m.wire('mac_fire', g.is('MAC').and(w.sink.valid));
+  const chunkEnd = chunkPos.eq(GEMV_CHUNK - 1);
+  // Scaling cycles need the group's scale beat; it is taken with the second.
+  const scaleFire = m.wire('scale_fire', g.is('SCALE').and(sc.sink.valid));
+  x.sink.ready.set(g.is('LOADX'));
+  w.sink.ready.set(g.is('MAC').and(int4.not().or(phase)));
+  sc.sink.ready.set(scaleFire.and(scaleRow));
+
+  gEn.set(g.isAny('MAC', 'SCALE', 'GAP', 'WAIT', 'TAIL'));
+  gc.mac.set(macFire);
+  gc.chunk_first.set(chunkPos.eq(0));
+  gc.chunk_last.set(chunkEnd);
+  gc.group_first.set(groupPos.lt(GEMV_CHUNK));
+  gc.acc_buf.set(groupIdx.bit(0));
+  gc.int4.set(int4);
+  gc.phase.set(phase);
+  gc.x.set(xSel.asSigned());
+  gc.scale.set(scaleFire);
+  gc.scale_row.set(scaleRow);
+  gc.scale_buf.set(scaleGroup.bit(0));
+  gc.first_group.set(scaleGroup.eq(0));
+  const allYEmpty = yEmpty.reduce((a, b) => a.and(b));
+  const copyNow = m.wire('copy_now', g.is('COPY').and(allYEmpty));
+  gc.copy.set(copyNow);
+
+  const gDone = m.reg('gemv_done', u(1), { domain: cd, reset: 0 });
+  gDone.set(0);
+  m.when(gemvStart, () => {
+    m.when(colsOk, () => {
+      g.goto('LOADX');
+      int4.set(cfgInt4);
+      nCols.set(cfgCols.resize(cw));
+      rowsLeft.set(cfgRows.zext(17));
+    }).otherwise(() => gDone.set(1));
+    xCount.set(0);
+    col.set(0);
+    phase.set(0);
+    scaleRow.set(0);
+    scaleGroup.set(0);
+    scaleUpTo.set(0);
+    lastScaleDone.set(0);
+  });
+  m.when(x.sink.fire, () => {
+    xCount.set(xCount.add(GEMV_X_PER_BEAT).trunc(cw));
+    m.when(xCount.add(GEMV_X_PER_BEAT).ge(nCols), () => g.goto('MAC'));
+  });
+  m.when(macFire, () => {
+    m.when(int4, () => phase.set(phase.not()));
+    col.set(col.add(1).trunc(cw));
+    m.when(chunkEnd, () => {
+      m.when(lastCol, () => {
+        // Every group left is scaled once the last chunk is unpacked (3 cycles).
+        scaleUpTo.set(groupIdx.add(1).resize(cw));
+        waitCount.set(0);
+        lastScaleDone.set(1);
+        g.goto('WAIT');
+      }).elsewhen(groupPos.eq(GEMV_CHUNK - 1).and(groupIdx.ne(0)), () => {
+        // The first chunk of group g is done: group g - 1 is unpacked by now; scale it.
+        scaleUpTo.set(groupIdx.resize(cw));
+        g.goto('SCALE');
+      });
+    });
+  });
+  // Two groups scaled back to back: the second reads y one cycle after the first's result is
+  // written (P leaves the tile 3 cycles after issue), so one idle cycle sits between them.
+  m.when(g.is('GAP'), () => g.goto('SCALE'));
+  m.when(g.is('WAIT'), () => {
+    waitCount.set(waitCount.add(1).trunc(3));
+    m.when(waitCount.eq(2), () => g.goto('SCALE'));
+  });
+  m.when(scaleFire, () => {
+    scaleRow.set(scaleRow.not());
+    m.when(scaleRow, () => {
+      scaleGroup.set(scaleGroup.add(1).trunc(cw));
+      m.when(scaleGroup.add(1).eq(scaleUpTo), () => {
+        m.when(lastScaleDone, () => {
+          waitCount.set(0);
+          g.goto('TAIL');
+        }).otherwise(() => g.goto('MAC'));
+      }).otherwise(() => g.goto('GAP'));
+    });
+  });
+  // y is final 4 cycles after the last scaling cycle (P out at +3, y register at +4).
+  m.when(g.is('TAIL'), () => {
+    waitCount.set(waitCount.add(1).trunc(3));
+    m.when(waitCount.eq(2), () => g.goto('COPY'));
+  });
+  m.when(copyNow, () => {
+    m.when(rowsLeft.le(R), () => g.goto('DRAIN')).otherwise(() => {
+      rowsLeft.set(rowsLeft.sub(R).trunc(17));
+      col.set(0);
+      scaleGroup.set(0);
+      lastScaleDone.set(0);
+      g.goto('MAC');
+    });
+  });
+  m.when(g.is('DRAIN').and(allYEmpty), () => {
+    g.goto('IDLE');
+    gDone.set(1);
+  });
+
+  done.set(0);
+  m.when(startFire, () => {
+    error.set(mux(cfgMode, colsOk.not(), cfgOk.not()));
+    armed.set(0);
+    m.when(attnStart.and(cfgOk), () => active.set(1)).elsewhen(cfgMode.not(), () => done.set(1));
+  }).elsewhen(active, () => {
+    armed.set(1);
+    m.when(allDone.and(armed), () => {
+      active.set(0);
+      done.set(1);
+    });
+  });
+  // Lane flags count once the lanes have restarted (the cycle after start).
+  const anyLaneErr = laneErr.reduce((a, b) => a.or(b));
+  const satOr = laneSat.reduce((a, b) => a.or(b));
+  busy.set(active.or(g.is('IDLE').not()));
+  doneOut.set(done.or(gDone));
+  errorOut.set(error.or(armed.and(anyLaneErr)));
+  satOut.set(mux(armed, satOr, lit(0, u(HEAD_SAT_BITS))));
+  idle.set(active.not().and(g.is('IDLE')));
+  return { module: m, lane: c, timing, tiles: T };
+}
