@@ -50,6 +50,36 @@ export function mhaAttentionCycles(t: LaneTiming, H: number, nHeads: number, L: 
   return laneCycles(t, L, laneHeadCount(nHeads, H, 0)) + 1;
 }
 
+/**
+ * Cycles of a GEMV job (M rows, N columns, group G, T tiles per lane, H lanes) from the start
+ * cycle to the done cycle with every stream valid and ready, following the controller:
+ *   x: N/8 beats (cycles 1..N/8); a pass then issues N MAC cycles, after the first chunk of
+ *   each group the two scaling cycles of the previous group, and after the last column 3
+ *   cycles for the last chunk's unpacking, the remaining scaling cycles (a gap cycle between
+ *   two groups), 3 cycles for y, and the copy, which waits until the previous pass's rows have
+ *   left (one per cycle per lane). After the last copy, the rows leave and done follows.
+ * INT4 and INT8 take the same number of cycles (INT4 beats carry two columns).
+ */
+export function gemvCycles(o: { M: number; N: number; G: number; T: number; H: number }): number {
+  const { M, N, G, T, H } = o;
+  const R = 2 * T * H;
+  const groups = N / G;
+  const mids = G > GEMV_CHUNK ? groups - 1 : Math.max(groups - 2, 0);
+  const endScale = G > GEMV_CHUNK || groups < 2 ? 2 : 5;
+  const passLen = N + 2 * mids + 3 + endScale + 3 + 1; // first MAC .. copy
+  const passes = Math.ceil(M / R);
+  const emitMax = (p: number): number => Math.max(0, Math.min(2 * T, M - p * R));
+  let copy = N / GEMV_X_PER_BEAT; // the cycle before the first MAC
+  let prevCopy = -Infinity;
+  let prevEmit = 0;
+  for (let p = 0; p < passes; p++) {
+    copy = Math.max(copy + passLen, prevCopy + prevEmit + 1);
+    prevCopy = copy;
+    prevEmit = emitMax(p);
+  }
+  return copy + prevEmit + 2;
+}
+
 export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timing: LaneTiming; tiles: number } {
   const H = p.heads;
   if (!Number.isInteger(H) || H < 1 || H > 64) throw new RangeError(`heads = ${H} is out of range: accepted 1..64`);
