@@ -58,15 +58,16 @@ describe('check passes', () => {
     expect(() => x.set(1)).toThrow(/BAD DRIVER: input 'x' u4 cannot be assigned: it is driven by the module port/);
   });
 
-  it('names: duplicates are errors, keywords are renamed with a warning', () => {
+  it('names: duplicates are errors, internal keywords are renamed with a warning, keyword ports are errors', () => {
     const m = new Module('t');
     const a = m.input('a', u(1));
     m.wire('a', u(1), a);
     const r = m.output('reg', u(1));
     r.set(a);
+    m.wire('wire', u(1), a);
     const res = modulePasses.names!(m);
-    expect(messages(res.errors)).toEqual(["DUPLICATE NAME: wire 'a' has the name of input"]);
-    expect(messages(res.warnings)).toEqual(["KEYWORD: output 'reg' is a Verilog keyword; emitted as 'reg_'"]);
+    expect(messages(res.errors)).toEqual(["DUPLICATE NAME: wire 'a' has the name of input", "BAD NAME: port 'reg' is a Verilog keyword: choose another name"]);
+    expect(messages(res.warnings)).toEqual(["KEYWORD: wire 'wire' is a Verilog keyword; emitted as 'wire_'"]);
     const bad = new Module('9bad');
     expect(messages(modulePasses.names!(bad).errors)).toEqual(["BAD NAME: module name '9bad' is not a legal Verilog identifier"]);
   });

@@ -94,7 +94,14 @@ export const names: ModulePass = (m) => {
     if (prev) r.errors.push(new HdlError('DUPLICATE NAME', `${what} '${name}' has the name of ${prev}`, loc));
     else seen.set(name, what);
   };
-  for (const s of m.signals) if (s.kind !== 'instout') claim(s.name, s.kind, s.loc);
+  for (const s of m.signals) {
+    // A renamed port would no longer match the name its users (parents, testbenches) connect.
+    if ((s.kind === 'input' || s.kind === 'output') && isKeyword(s.name)) {
+      r.errors.push(new HdlError('BAD NAME', `port '${s.name}' is a Verilog keyword: choose another name`, s.loc));
+      continue;
+    }
+    if (s.kind !== 'instout') claim(s.name, s.kind, s.loc);
+  }
   for (const mem of m.memories) claim(mem.name, 'memory', mem.loc);
   for (const i of m.instances) claim(i.name, 'instance', i.loc);
   for (const s of m.signals) {

@@ -319,7 +319,7 @@ export function buildLane(input: LaneParamsInput, opts: { maxHeads?: number; gem
   const accStartsHead = acc.out('tok_ready').and(eHead.bit(eW + selT.width + META.first));
   const accHeadBank = eHead.bit(eW + selT.width + META.bank);
   owned.forEach((o, b) => {
-    m.when(norm.out('release').and(norm.out('release_bank').eq(b)), () => o.set(0));
+    m.when(norm.out('bank_release').and(norm.out('release_bank').eq(b)), () => o.set(0));
     m.when(accStartsHead.and(accHeadBank.eq(b)), () => o.set(1));
   });
   bankFree.set(cat(owned[1]!.not(), owned[0]!.not()));

@@ -60,7 +60,7 @@ export function buildNorm(c: LaneConfig, leadWidth: number): NormBlock {
   const bankSat = m.input('bank_sat', u(HEAD_SAT_BITS - 1), 'the head\'s saturation flags so far (score, exp2in, acc)');
   const yAddr = m.output('y_addr', u(aw), 'read address: {bank, word}');
   const yWord = m.input('y_word', u(P * yT.width), 'Y word at y_addr');
-  const release = m.output('release', u(1), 'pulse: NORM has read the head of bank release_bank: the bank is free');
+  const release = m.output('bank_release', u(1), 'pulse: NORM has read the head of bank release_bank: the bank is free');
   const releaseBank = m.output('release_bank', u(1));
   const o = streamOutput(m, 'o', u(P * outT.width), { last: true, doc: 'P elements of o' });
   const oUser = m.output('o_tuser', u(HEAD_SAT_BITS), 'saturation mask of the head (complete with o_tlast)');
