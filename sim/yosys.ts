@@ -1,12 +1,12 @@
 /**
  * Yosys: read-and-check of emitted Verilog (warnings are failures), and Xilinx UltraScale+
  * synthesis (`synth_xilinx -family xcup`) with per-module resource counts and a latch check.
- * Yosys gives counts (LUT, FF, DSP, BRAM, URAM) we can trust, not timing.
+ * Per-module cached synthesis and timing (`sta`) are built on `runYosys` in flow/.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runTool, SimulatorFailedError } from './tool.ts';
+import { runTool, SimulatorFailedError, toolVersion } from './tool.ts';
+import { withTempDir } from './tempdir.ts';
 
 export interface YosysCheck {
   ok: boolean;
@@ -19,19 +19,31 @@ function readCommands(files: readonly string[]): string {
   return files.map((f) => `read_verilog -noautowire ${JSON.stringify(f)}`).join('; ');
 }
 
-async function runScript(script: string, what: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'yosys-'));
-  try {
+/** `yosys -V` (part of every cache key: another Yosys may synthesise differently). */
+export function yosysVersion(): Promise<string> {
+  return toolVersion('yosys', 'yosys', ['-V']);
+}
+
+/**
+ * Run a Yosys script in a temporary folder (removed afterwards, also on error or SIGINT), or in
+ * `opts.cwd` when the caller keeps the outputs. Returns the log; throws SimulatorFailedError
+ * with the log tail when Yosys fails.
+ */
+export async function runYosys(script: string, what: string, opts: { cwd?: string } = {}): Promise<string> {
+  const run = async (dir: string): Promise<string> => {
     const file = join(dir, 'run.ys');
+    const logFile = join(dir, 'log.txt');
     await writeFile(file, script);
-    const r = await runTool('yosys', ['-q', '-l', join(dir, 'log.txt'), '-s', file], { tool: 'yosys', cwd: dir });
-    const { readFile } = await import('node:fs/promises');
-    const log = await readFile(join(dir, 'log.txt'), 'utf8').catch(() => r.all);
+    const r = await runTool('yosys', ['-q', '-l', logFile, '-s', file], { tool: 'yosys', cwd: dir });
+    const log = await readFile(logFile, 'utf8').catch(() => r.all);
     if (r.exitCode !== 0) throw new SimulatorFailedError(what, r.command, r.exitCode, r.all + '\n' + log);
     return log;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  };
+  return opts.cwd !== undefined ? run(opts.cwd) : withTempDir('yosys-', run);
+}
+
+async function runScript(script: string, what: string): Promise<string> {
+  return runYosys(script, what);
 }
 
 /**
@@ -40,7 +52,7 @@ async function runScript(script: string, what: string): Promise<string> {
  */
 const techmapNotes = /^Warning: Resizing cell port \S+\.(ADDR|DIN|DOUT)\w* from \d+ bits to \d+ bits\.$/;
 
-function warningsOf(log: string): string[] {
+export function warningsOf(log: string): string[] {
   return log.split('\n').map((l) => l.trim()).filter((l) => /^Warning:|^ERROR:/.test(l) && !techmapNotes.test(l));
 }
 
@@ -79,13 +91,13 @@ export interface SynthResult {
   log: string;
 }
 
-function classify(cells: Record<string, number>): Resources {
+export function classify(cells: Record<string, number>): Resources {
   let lut = 0, ff = 0, dsp = 0, bram = 0, uram = 0, lutram = 0, latches = 0;
   for (const [cell, n] of Object.entries(cells)) {
     if (/^LUT\d$/.test(cell) || cell === 'LUT6_2') lut += n;
     else if (/^FD[RSCP]E?(_1)?$/.test(cell) || cell === 'FDRE' || cell === 'FDSE' || cell === 'FDCE' || cell === 'FDPE') ff += n;
     else if (/^DSP48E[12]$/.test(cell)) dsp += n;
-    else if (/^RAMB(18|36)E[12]$/.test(cell)) bram += cell.startsWith('RAMB36') ? 1 : 0.5;
+    else if (/^RAMB(18|36)E[12]$/.test(cell)) bram += n * (cell.startsWith('RAMB36') ? 1 : 0.5);
     else if (cell === 'URAM288' || cell === 'URAM288_BASE') uram += n;
     else if (/^RAM\d+[XM]/.test(cell)) lutram += n;
     else if (/^(LD[CP]E?|\$_DLATCH|\$dlatch)/.test(cell)) latches += n;
@@ -113,14 +125,20 @@ export function parseStat(log: string): { modules: Record<string, Resources>; to
 export async function synthXilinx(
   files: readonly string[],
   top: string,
-  opts: { flatten?: boolean; /** Names of the design's own modules: their instances are left out of ltp. */ moduleNames?: readonly string[] } = {},
+  opts: {
+    flatten?: boolean;
+    /** Names of the design's own modules: their instances are left out of ltp. */
+    moduleNames?: readonly string[];
+    /** Insert I/O and clock buffers at the top (Yosys's default, true); false for out-of-context counts. */
+    ioBuffers?: boolean;
+  } = {},
 ): Promise<SynthResult> {
   // ltp sees an instance as one combinational cell from all its inputs to all its outputs,
   // which invents loops through registered submodules: depth is measured inside each module,
   // without flip-flops and without instances.
   const exclude = ['FD*', ...(opts.moduleNames ?? [])].map((n) => `t:${n} %d`).join(' ');
   const log = await runScript(
-    `${readCommands(files)}\nsynth_xilinx -family xcup -top ${top}${opts.flatten ? ' -flatten' : ''}\nstat\nltp -noff * ${exclude}\n`,
+    `${readCommands(files)}\nsynth_xilinx -family xcup -top ${top}${opts.flatten ? ' -flatten' : ''}${opts.ioBuffers === false ? ' -noiopad -noclkbuf' : ''}\nstat\nltp -noff * ${exclude}\n`,
     'yosys synth_xilinx',
   );
   const statLog = log.slice(log.lastIndexOf('Printing statistics'), log.lastIndexOf('Executing LTP'));
