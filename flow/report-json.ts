@@ -1,0 +1,94 @@
+/**
+ * report.json: the machine-readable summary of a generated design (issue 8 item 6), defined by
+ * a zod schema and validated before it is written.
+ */
+import { z } from 'zod';
+
+const count = z.number().int().nonnegative();
+
+export const ResourcesJson = z.object({
+  dsp: count,
+  lut: count,
+  ff: count,
+  /** RAMB36 equivalents (a RAMB18 counts 0.5). */
+  bram36: z.number().nonnegative().multipleOf(0.5),
+  uram: count,
+  latches: count,
+  lutram: count,
+});
+
+export const PathJson = z.object({
+  module: z.string().min(1),
+  from: z.string().min(1),
+  to: z.string().min(1),
+});
+
+export const RoutingAllowanceJson = z.object({
+  ns: z.number().nonnegative(),
+  model: z.string().min(1),
+});
+
+export const ModuleJson = z.object({
+  name: z.string().min(1),
+  /** Occurrences in the whole hierarchy. */
+  instances: count,
+  primitive: z.object({ kind: z.literal('dsp48e2'), inputsRegistered: z.boolean(), outputRegistered: z.boolean(), latency: count }).nullable(),
+  /** This module with everything below it (null without synthesis). */
+  resources: ResourcesJson.nullable(),
+  timing: z
+    .object({
+      kind: z.enum(['reg-to-reg', 'in-to-out', 'primitive', 'none']),
+      worstLogicNs: z.number().nonnegative().nullable(),
+      path: PathJson.nullable(),
+      routingAllowance: RoutingAllowanceJson.nullable(),
+      estimatedMHz: z.number().positive().nullable(),
+    })
+    .nullable(),
+});
+
+export const ReportJson = z.object({
+  schema: z.literal('swiftkv-report/1'),
+  top: z.string().min(1),
+  params: z.record(z.string(), z.unknown()),
+  /** The whole design (null with --no-synth). */
+  resources: ResourcesJson.nullable(),
+  /** DSP48E2 tile primitive instances with registered inputs and output, over the whole hierarchy. */
+  dspRegistered: count,
+  /** Every DSP48E2 Yosys maps in the whole design (null with --no-synth). */
+  dspTotal: count.nullable(),
+  timing: z
+    .object({
+      worstLogicNs: z.number().positive(),
+      worstPath: PathJson,
+      routingAllowance: RoutingAllowanceJson,
+      estimatedMHz: z.number().positive(),
+      /** The period constraints.xdc asks for. */
+      clockPeriodNs: z.number().positive(),
+      /** Lowest data-sheet FMAX of a DSP tile in the design, when one bounds the clock. */
+      primitiveBound: z.object({ mhz: z.number().positive(), module: z.string(), what: z.string() }).nullable(),
+      /** Cell types without delays in the timing run (paths through them are missing). */
+      unmodelledCells: z.array(z.string()),
+      note: z.string().min(1),
+    })
+    .nullable(),
+  cycles: z.object({
+    perToken: z.number().int().positive(),
+    headLatency: z.string().min(1),
+    attentionJob: z.string().min(1),
+  }),
+  /** Worst figure of the accuracy table at this configuration, or null when not measured. */
+  accuracy: z.number().nonnegative().nullable(),
+  modules: z.array(ModuleJson),
+});
+
+export type ReportJsonT = z.infer<typeof ReportJson>;
+
+/** Validated JSON text, or an Error listing every field that broke the schema. */
+export function reportJsonText(r: unknown): string {
+  const parsed = ReportJson.safeParse(r);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+    throw new Error(`report.json does not match its schema:\n  ${problems.join('\n  ')}`);
+  }
+  return JSON.stringify(parsed.data, null, 2) + '\n';
+}
