@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Value, valueArith as A, roundShift, saturate, narrow, toFixed, fromFixed, Q, s, u } from './index.ts';
+import { Value, valueArith as A, roundShift, roundShiftParts, applyRound, saturate, saturateFlagged, narrow, toFixed, fromFixed, Q, s, u } from './index.ts';
 
 const v = (x: number, t = s(8)): Value => Value.of(x, t);
 
@@ -30,5 +30,38 @@ describe('fixed-point layer on values', () => {
     expect(toFixed(0.625, Q(2, 2))).toBe(2n); // 2.5 -> 2 (even)
     expect(fromFixed(toFixed(-1.25, Q(15, 17)), 17)).toBe(-1.25);
     expect(() => toFixed(2, Q(2, 2))).toThrow('2 is outside Q2.2: accepted -2 .. 1.75');
+  });
+});
+
+describe('saturation and rounding, exhaustively on 10-bit values', () => {
+  it('saturateFlagged clamps exactly where the value leaves the target range, and flags it', () => {
+    for (const signed of [true, false]) {
+      const xt = signed ? s(10) : u(10);
+      for (let tw = 2; tw < 10; tw++) {
+        const t = signed ? s(tw) : u(tw);
+        const [lo, hi] = signed ? [-(2 ** (tw - 1)), 2 ** (tw - 1) - 1] : [0, 2 ** tw - 1];
+        for (let x = signed ? -512 : 0; x < (signed ? 512 : 1024); x++) {
+          const r = saturateFlagged(A, Value.of(x, xt), t);
+          const want = Math.min(hi, Math.max(lo, x));
+          if (r.value.toBigInt() !== BigInt(want) || r.saturated.isTrue() !== (x !== want)) {
+            throw new Error(`${signed ? 's' : 'u'}10 ${x} -> ${signed ? 's' : 'u'}${tw}: got ${r.value.toBigInt()} (flag ${r.saturated.isTrue()}), want ${want}`);
+          }
+        }
+      }
+    }
+  });
+
+  it('roundShift (rne) equals round-half-even of x / 2^n, and its parts add up to it', () => {
+    for (let x = -512; x < 512; x++) {
+      for (let n = 1; n < 10; n++) {
+        const got = roundShift(A, Value.of(x, s(10)), n, 'rne').toBigInt();
+        const q = Math.floor(x / 2 ** n);
+        const r = x - q * 2 ** n;
+        const half = 2 ** (n - 1);
+        const want = r > half || (r === half && q % 2 !== 0) ? q + 1 : q;
+        if (got !== BigInt(want)) throw new Error(`RNE(${x} / 2^${n}) = ${got}, want ${want}`);
+        expect(applyRound(A, roundShiftParts(A, Value.of(x, s(10)), n)).toBigInt()).toBe(got);
+      }
+    }
   });
 });

@@ -53,6 +53,31 @@ export function fromFixed(raw: bigint, fracBits: number): number {
   return Number(raw) / 2 ** fracBits;
 }
 
+/** x >> n and the rounding decision of round-to-nearest-even, before the add (a pipeline can register between). */
+export interface RoundParts<T> {
+  /** floor(x / 2^n): width w - n, x's signedness. */
+  readonly floor: T;
+  /** 1 bit: round up (guard and (sticky or lsb)). */
+  readonly up: T;
+}
+
+/** The parts of dropping n >= 1 low bits of x with round-to-nearest-even. */
+export function roundShiftParts<T extends Bits<T>>(A: Arith<T>, x: T, n: number): RoundParts<T> {
+  if (n < 1 || n >= x.width) throw new RangeError(`cannot drop ${n} bits of a ${x.width}-bit value: accepted 1..${x.width - 1}`);
+  const floor = x.shr(n);
+  const guard = x.bit(n - 1);
+  const sticky = n >= 2 ? x.slice(n - 2, 0).orR() : A.lit(0, { width: 1, signed: false });
+  const lsb = x.bit(n);
+  return { floor, up: guard.and(sticky.or(lsb)) };
+}
+
+/** floor + up: width w - n + 1 (rounding up can carry). */
+export function applyRound<T extends Bits<T>>(_A: Arith<T>, parts: RoundParts<T>): T {
+  const { floor, up } = parts;
+  const widened = floor.resize(floor.width + 1);
+  return widened.add(floor.signed ? up.zext(2).asSigned() : up).trunc(floor.width + 1);
+}
+
 /**
  * Drop the n low bits of x with the given rounding.
  * - trunc: floor (arithmetic shift right); width w - n.
@@ -61,14 +86,8 @@ export function fromFixed(raw: bigint, fracBits: number): number {
 export function roundShift<T extends Bits<T>>(A: Arith<T>, x: T, n: number, mode: Rounding): T {
   if (n === 0) return x;
   if (n >= x.width) throw new RangeError(`cannot drop ${n} bits of a ${x.width}-bit value`);
-  const floor = x.shr(n);
-  if (mode === 'trunc') return floor;
-  const guard = x.bit(n - 1);
-  const sticky = n >= 2 ? x.slice(n - 2, 0).orR() : A.lit(0, { width: 1, signed: false });
-  const lsb = x.bit(n);
-  const roundUp = guard.and(sticky.or(lsb));
-  const widened = floor.resize(floor.width + 1);
-  return widened.add(x.signed ? roundUp.zext(2).asSigned() : roundUp).trunc(floor.width + 1);
+  if (mode === 'trunc') return x.shr(n);
+  return applyRound(A, roundShiftParts(A, x, n));
 }
 
 /** A narrowed value and whether the narrowing clamped it (1-bit unsigned flag). */
@@ -78,16 +97,25 @@ export interface Flagged<T> {
   readonly saturated: T;
 }
 
-/** Clamp x into type t (same signedness as x) and narrow it to t's width; also say whether it clamped. */
+/**
+ * Clamp x into type t (same signedness as x) and narrow it to t's width; also say whether it
+ * clamped. The range test looks at the bits above t's width (all copies of the sign, or all
+ * zero when unsigned): a tree of ANDs and ORs rather than two wide comparisons.
+ */
 export function saturateFlagged<T extends Bits<T>>(A: Arith<T>, x: T, t: HwType): Flagged<T> {
   if (t.signed !== x.signed) throw new RangeError('saturate keeps signedness: cast first');
   if (t.width >= x.width) return { value: x.resize(t.width), saturated: A.lit(0, { width: 1, signed: false }) };
-  const hi = A.lit(maxValue(t), x);
-  const lo = A.lit(minValue(t), x);
   const narrowed = x.trunc(t.width);
-  const tooHigh = x.gt(hi);
-  if (!x.signed) return { value: A.mux(tooHigh, A.lit(maxValue(t), t), narrowed), saturated: tooHigh };
-  const tooLow = x.lt(lo);
+  const w = x.width;
+  if (!x.signed) {
+    const tooHigh = x.slice(w - 1, t.width).orR();
+    return { value: A.mux(tooHigh, A.lit(maxValue(t), t), narrowed), saturated: tooHigh };
+  }
+  // Fits iff bits w-1 .. t.width-1 are all equal; the sign bit says which end to clamp to.
+  const sign = x.bit(w - 1);
+  const above = x.slice(w - 2, t.width - 1);
+  const tooHigh = sign.not().and(above.orR());
+  const tooLow = sign.and(above.andR().not());
   return {
     value: A.mux(tooHigh, A.lit(maxValue(t), t), A.mux(tooLow, A.lit(minValue(t), t), narrowed)),
     saturated: tooHigh.or(tooLow),

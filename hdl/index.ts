@@ -14,7 +14,7 @@ export {
   type ReadDuringWrite,
 } from './module.ts';
 export { type Bits, type Arith, valueArith, exprArith } from './arith.ts';
-export { Q, qType, qName, toFixed, fromFixed, roundShift, saturate, narrow, saturateFlagged, narrowFlagged, type Flagged, type QFormat, type Rounding } from './fixed.ts';
+export { Q, qType, qName, toFixed, fromFixed, roundShift, roundShiftParts, applyRound, saturate, narrow, saturateFlagged, narrowFlagged, type Flagged, type RoundParts, type QFormat, type Rounding } from './fixed.ts';
 export { emitDesign, emitModule, type EmitOptions, type EmittedDesign, type EmittedModule } from './verilog.ts';
 export { Simulator } from './sim.ts';
 export { checkDesign, assertClean, modulePasses, type CheckResult } from './checks.ts';

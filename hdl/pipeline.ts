@@ -24,6 +24,9 @@ import { Expr, children, type ExprLike } from './expr.ts';
 import type { ClockDomain, InstanceHandle, Module, Signal, StreamBinding } from './module.ts';
 import { HdlError } from './errors.ts';
 import { captureLocation } from './source.ts';
+import { roundShiftParts, applyRound, saturateFlagged, type Flagged } from './fixed.ts';
+import { exprArith } from './arith.ts';
+import type { HwType } from './types.ts';
 
 const STEADY = -1;
 
@@ -196,6 +199,33 @@ export class Pipeline {
       level = nextLevel.map((t, i) => this.at(t, s0 + depth, nextLevel.length > 1 ? `${name}_l${depth}_${i}` : name));
     }
     return level[0]!;
+  }
+
+  /**
+   * narrowFlagged (hdl/fixed.ts: drop `drop` bits with round-to-nearest-even, then saturate
+   * into `out`) spread over three stages with registers between: the rounding decision (the
+   * sticky OR), the add, the range test. The same steps as narrowFlagged, so the same result.
+   * Takes x at the current stage and leaves the pipeline two stages later, where the result is.
+   */
+  narrow(name: string, x: Expr, drop: number, out: HwType): Flagged<Expr> {
+    return this.narrowAll(name, [x], drop, out)[0]!;
+  }
+
+  /** `narrow` of several values side by side (named `<name><i>`). */
+  narrowAll(name: string, xs: readonly Expr[], drop: number, out: HwType): Flagged<Expr>[] {
+    const A = exprArith;
+    const tag = (i: number): string => (xs.length === 1 ? name : `${name}${i}`);
+    let rounded: Expr[];
+    if (drop === 0) {
+      rounded = xs.map((x) => this.get(x));
+      this.next(2);
+    } else {
+      const parts = xs.map((x) => roundShiftParts(A, this.get(x), drop));
+      this.next();
+      rounded = parts.map((pt, i) => applyRound(A, { floor: this.get(pt.floor, `${tag(i)}_floor`), up: this.get(pt.up, `${tag(i)}_up`) }));
+      this.next();
+    }
+    return rounded.map((r, i) => saturateFlagged(A, this.get(r, `${tag(i)}_rounded`), out));
   }
 
   private isControl(e: Expr): boolean {

@@ -22,9 +22,9 @@
  * reciprocal) and, once the last Y word is written, that its bank is complete (for NORM),
  * with the head's accumulator saturation flag.
  */
-import { Module, u, qType, clog2, cat, mux, lit, exprArith as A, type Expr } from '../../../hdl/index.ts';
+import { Module, u, qType, clog2, cat, mux, lit, exprArith as A, saturateFlagged, type Expr } from '../../../hdl/index.ts';
 import { Pipeline } from '../../../hdl/pipeline.ts';
-import { accYOperand, accRound, accAdd, alignToY, alignToZ, accShiftAdd, shiftParts, roundParts, betaV } from './golden.ts';
+import { accYOperand, accParts, addWithCarry, alignToY, alignToZ, shiftParts, roundParts, betaV } from './golden.ts';
 import { chainMul, enableGemvTiles, finishGemvTiles, countTiles } from './wide-mul.ts';
 import { pack, unpack } from '../../common/packing.ts';
 import { META, type LaneConfig } from './config.ts';
@@ -163,19 +163,27 @@ export function buildAcc(c: LaneConfig): AccBlock {
     const zProdS = chainMul(p, 'z', zReg, e, 'a');
     const zProd = zProdS.trunc(zT.width + eT.width).asUnsigned();
     p.next(p.stageOf(prods[0]!) - p.stage);
-    const scaled = prods.map((pr) => accRound(A, pr, yT, f));
-    const zScaled = accRound(A, zProd, zT, f);
-    p.next();
-    // The addend: v (s is the new max) or the old Y, read again (the RAM still holds it: the
-    // new value is written at the end of this cycle), or 0 for a head's first token.
+    // accYFinish / accZFinish (golden.ts) in three stages: rounding decision (and the addend,
+    // read again: the RAM still holds the old Y until this token writes it), one add with the
+    // rounding carry, the saturation.
+    const parts = prods.map((pr) => accParts(A, pr, f));
+    const zParts = accParts(A, zProd, f);
     const sNew = p.get(sel);
     const fst = p.get(first);
     const yAgain = unpack(p.input(yRam.read('y_addend', addrOf(p.get(bank), p.get(j)))), P, yT);
-    const sums = scaled.map((sc, i) => accAdd(A, p.get(sc), mux(sNew, alignToY(A, p.get(v[i]!), f), mux(fst, lit(0, yT), yAgain[i]!)), yT));
-    writeData = pack(sums.map((r) => r.value));
-    ySat = sums.map((r) => r.saturated).reduce((a, b) => a.or(b));
-    const one = lit(1n << BigInt(f.z.fracBits), zT);
-    const zr = accAdd(A, mux(sNew, p.get(zScaled), mux(fst, lit(0, zT), zReg)), mux(sNew, one, alignToZ(A, p.get(e), f)), zT);
+    const addends = yAgain.map((y, i) => mux(sNew, alignToY(A, p.get(v[i]!), f), mux(fst, lit(0, yT), y)));
+    p.next();
+    const sums = parts.map((pt, i) => addWithCarry(A, p.get(pt.floor, `y${i}_floor`), p.get(addends[i]!, `y${i}_addend`), p.get(pt.up, `y${i}_up`)));
+    const zw = Math.max(zParts.floor.width, zT.width);
+    const sNew2 = p.get(sNew);
+    const zBase = mux(sNew2, p.get(zParts.floor, 'z_floor').zext(zw), mux(p.get(fst), lit(0, zT), zReg).zext(zw));
+    const zAdd = mux(sNew2, lit(1n << BigInt(f.z.fracBits), zT), alignToZ(A, p.get(e), f));
+    const zSum = addWithCarry(A, zBase, zAdd, sNew2.and(p.get(zParts.up, 'z_up')));
+    p.next();
+    const ys = sums.map((x, i) => saturateFlagged(A, p.get(x, `y${i}_sum`), yT));
+    writeData = pack(ys.map((r) => r.value));
+    ySat = ys.map((r) => r.saturated).reduce((a, b) => a.or(b));
+    const zr = saturateFlagged(A, p.get(zSum, 'z_sum').asUnsigned(), zT);
     zNew = zr.value;
     zSat = zr.saturated;
   } else {
@@ -186,15 +194,24 @@ export function buildAcc(c: LaneConfig): AccBlock {
     const yRd = p.input(yRam.read('y_old', addrOf(p.get(bank), p.get(j))));
     const shift = p.get(sel);
     const fst = p.get(first);
+    // accYShift / accZShift (golden.ts) in four stages: shift parts; the rounding adds (and
+    // RNE(e v)); the sum; the saturation.
     const yParts = unpack(yRd, P, yT).map((y) => shiftParts(A, mux(fst, lit(0, yT), y), shift));
     const zParts = shiftParts(A, mux(fst, lit(0, zT), zReg), shift);
     p.next();
-    const round = (pt: { floor: Expr; guard: Expr; sticky: Expr }, w: number): Expr =>
-      roundParts(A, { floor: p.get(pt.floor), guard: p.get(pt.guard), sticky: p.get(pt.sticky) }, w);
-    const sums = yParts.map((pt, i) => accShiftAdd(A, round(pt, yT.width), betaV(A, prods[i]!, f), yT));
-    writeData = pack(sums.map((r) => r.value));
-    ySat = sums.map((r) => r.saturated).reduce((a, b) => a.or(b));
-    const zr = accShiftAdd(A, round(zParts, zT.width), alignToZ(A, p.get(e), f), zT);
+    const round = (pt: { floor: Expr; guard: Expr; sticky: Expr }, w: number, nm: string): Expr =>
+      roundParts(A, { floor: p.get(pt.floor, `${nm}_floor`), guard: p.get(pt.guard, `${nm}_guard`), sticky: p.get(pt.sticky, `${nm}_sticky`) }, w);
+    const yShifted = yParts.map((pt, i) => round(pt, yT.width, `y${i}`));
+    const bvs = prods.map((pr) => betaV(A, pr, f));
+    const zShifted = round(zParts, zT.width, 'z');
+    p.next();
+    const sums = yShifted.map((y, i) => p.get(y, `y${i}_shifted`).add(p.get(bvs[i]!, `bv${i}`)));
+    const zSum = p.get(zShifted, 'z_shifted').add(alignToZ(A, p.get(e), f));
+    p.next();
+    const ys = sums.map((x, i) => saturateFlagged(A, p.get(x, `y${i}_sum`), yT));
+    writeData = pack(ys.map((r) => r.value));
+    ySat = ys.map((r) => r.saturated).reduce((a, b) => a.or(b));
+    const zr = saturateFlagged(A, p.get(zSum, 'z_sum'), zT);
     zNew = zr.value;
     zSat = zr.saturated;
   }

@@ -15,7 +15,7 @@
  */
 import { Module, u, type Expr, bitsFor, qType, exprArith as A } from '../../../hdl/index.ts';
 import { Pipeline } from '../../../hdl/pipeline.ts';
-import { narrowDot, scoreFromProduct, scaleLiteral } from './golden.ts';
+import { scaleLiteral } from './golden.ts';
 import { gridProducts, chainMul, enableGemvTiles, finishGemvTiles, countTiles } from './wide-mul.ts';
 import { unpack } from '../../common/packing.ts';
 import type { LaneConfig } from './config.ts';
@@ -79,12 +79,13 @@ export function buildDot(c: LaneConfig): DotBlock {
   // The exact dot fits dotW bits (numerics.ts), so resizing the class sum to it is exact.
   const dot = p.sumTree('dot', accs.map((a, i) => a.shl(shifts[i]!)));
   p.next(p.stageOf(dot) - p.stage);
-  const dn = narrowDot(A, dot.resize(dotW), f);
+  // narrowDot and scoreFromProduct (golden.ts), each as its three steps in three stages.
+  const dn = p.narrow('dot', dot.resize(dotW), f.dotAcc.fracBits - f.dotNarrow.fracBits, qType(f.dotNarrow));
   p.next();
   const dnValue = p.get(dn.value, 'dot_narrow');
   const prod = chainMul(p, 'scale', dnValue, scaleLiteral(A, f), 'b');
   p.next(p.stageOf(prod) - p.stage);
-  const sc = scoreFromProduct(A, prod.resize(qType(f.scoreProduct).width), f);
+  const sc = p.narrow('score', prod.resize(qType(f.scoreProduct).width), f.dotNarrow.fracBits + f.scale.fracBits - f.score.fracBits, qType(f.score));
   const sat = p.get(dn.saturated).or(sc.saturated);
   p.next();
   m.output('s_valid', u(1), 'a score').set(p.get(tokenValid, 'score_valid'));

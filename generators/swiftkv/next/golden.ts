@@ -36,7 +36,7 @@ import type { Arith, Bits } from '../../../hdl/arith.ts';
 import { valueArith } from '../../../hdl/arith.ts';
 import { type HwType, u, typeName, fits } from '../../../hdl/types.ts';
 import { Value } from '../../../hdl/value.ts';
-import { type QFormat, type Flagged, qType, qName, narrowFlagged, saturateFlagged } from '../../../hdl/fixed.ts';
+import { type QFormat, type Flagged, type RoundParts, qType, qName, narrowFlagged, saturateFlagged, roundShiftParts } from '../../../hdl/fixed.ts';
 import { type LaneFormats, type LaneParamsInput, type Rescale, laneFormats, RECIP_BITS } from './numerics.ts';
 import { type Exp2Lookup, exp2Fixed, valueLookup } from './exp2.ts';
 
@@ -154,21 +154,31 @@ export function accYOperand<T extends Bits<T>>(A: Arith<T>, y: T, v: T, sNew: T,
 }
 
 /**
- * ACC finish for one Y[j], 'multiply' rescale, from the product e * operand:
+ * a + b + cin in one adder: ({a, 1} + {b, cin}) >> 1, the carry-in trick (cin is 1 bit). The
+ * result is signed, one bit wider than the wider operand (never overflows).
+ */
+export function addWithCarry<T extends Bits<T>>(A: Arith<T>, a: T, b: T, cin: T): T {
+  const w = Math.max(a.width + (a.signed ? 0 : 1), b.width + (b.signed ? 0 : 1)) + 1;
+  const ext = (x: T): T => (x.signed ? x.sext(w) : x.zext(w).asSigned());
+  const aa = A.cat(ext(a), A.lit(1, u(1))).asSigned();
+  const bb = A.cat(ext(b), cin).asSigned();
+  return aa.add(bb).shr(1).trunc(w);
+}
+
+/**
+ * ACC finish for one Y[j], 'multiply' rescale, from the product prod = e * operand:
  *   sNew: Y' = RNE(e * Y) + v     else: Y' = Y + RNE(e * v)      saturated into Y.
+ * RNE(e x) cannot leave Y's range (|e x| <= |x| and x is on Y's grid), so its rounding carry is
+ * added with the addend in one adder: Y' = sat(floor(e x) + addend + roundUp).
  */
 export function accYFinish<T extends Bits<T>>(A: Arith<T>, prod: T, y: T, v: T, sNew: T, f: LaneFormats): Flagged<T> {
-  return accAdd(A, accRound(A, prod, qType(f.y), f), A.mux(sNew, alignToY(A, v, f), y), qType(f.y));
+  const parts = accParts(A, prod, f);
+  return saturateFlagged(A, addWithCarry(A, parts.floor, A.mux(sNew, alignToY(A, v, f), y), parts.up), qType(f.y));
 }
 
-/** RNE(e * x) onto the accumulator format t (e has exp2Out's fraction bits; |e x| <= |x| never clamps). */
-export function accRound<T extends Bits<T>>(A: Arith<T>, prod: T, t: HwType, f: LaneFormats): T {
-  return narrowFlagged(A, prod, f.exp2Out.fracBits, t, 'rne').value;
-}
-
-/** scaled + addend, saturated into the accumulator format t. */
-export function accAdd<T extends Bits<T>>(A: Arith<T>, scaled: T, addend: T, t: HwType): Flagged<T> {
-  return saturateFlagged(A, scaled.add(addend), t);
+/** The rounding of e * x onto the accumulator's fraction bits, before its add: floor and round-up bit. */
+export function accParts<T extends Bits<T>>(A: Arith<T>, prod: T, f: LaneFormats): RoundParts<T> {
+  return roundShiftParts(A, prod, f.exp2Out.fracBits);
 }
 
 /** ACC stage for one Y[j], 'multiply' rescale (= RNE(alpha Y) + RNE(beta v) exactly). */
@@ -176,11 +186,18 @@ export function accYMultiply<T extends Bits<T>>(A: Arith<T>, y: T, v: T, e: T, s
   return accYFinish(A, e.mul(accYOperand(A, y, v, sNew, f)), y, v, sNew, f);
 }
 
-/** ACC finish for Z, 'multiply' rescale, from the product e * Z:  sNew: RNE(e Z) + 1, else Z + e. */
+/**
+ * ACC finish for Z, 'multiply' rescale, from prod = e * Z: sNew: RNE(e Z) + 1, else Z + e;
+ * saturated. As for Y, the rounding carry joins the add.
+ */
 export function accZFinish<T extends Bits<T>>(A: Arith<T>, prod: T, z: T, e: T, sNew: T, f: LaneFormats): Flagged<T> {
   const zt = qType(f.z);
+  const parts = accParts(A, prod, f);
+  const w = Math.max(parts.floor.width, z.width);
+  const base = A.mux(sNew, parts.floor.zext(w), z.zext(w));
   const one = A.lit(1n << BigInt(f.z.fracBits), zt);
-  return accAdd(A, A.mux(sNew, accRound(A, prod, zt, f), z), A.mux(sNew, one, alignToZ(A, e, f)), zt);
+  // The sum is >= 0: its signed bits read as unsigned are its value.
+  return saturateFlagged(A, addWithCarry(A, base, A.mux(sNew, one, alignToZ(A, e, f)), sNew.and(parts.up)).asUnsigned(), zt);
 }
 
 export function accZMultiply<T extends Bits<T>>(A: Arith<T>, z: T, e: T, sNew: T, f: LaneFormats): Flagged<T> {

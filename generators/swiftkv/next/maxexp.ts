@@ -12,10 +12,10 @@
  * beta = 1; 'shift': the rescale shift m_new - m), the token tag, and the saturation flags
  * seen so far (score, exp2 input). The arithmetic is golden.ts's and exp2.ts's functions.
  */
-import { Module, u, qType, clog2, exprArith as A, type Expr } from '../../../hdl/index.ts';
+import { Module, u, qType, clog2, lit, exprArith as A, roundShiftParts, applyRound, saturateFlagged, type Expr } from '../../../hdl/index.ts';
 import { Pipeline } from '../../../hdl/pipeline.ts';
-import { maxStage, maxStageShift, exp2Input, exp2InputShift } from './golden.ts';
-import { exp2Split, exp2Shift, exp2Finish, exp2Table, exp2TableWidth, exp2DiffWidth, exp2OutWidth } from './exp2.ts';
+import { maxStage, maxStageShift } from './golden.ts';
+import { exp2Split, exp2Shift, exp2Table, exp2TableWidth, exp2DiffWidth, exp2OutWidth } from './exp2.ts';
 import { placeTile, enableGemvTiles, finishGemvTiles, countTiles } from './wide-mul.ts';
 import { META, type LaneConfig } from './config.ts';
 
@@ -60,8 +60,10 @@ export function buildMaxExp(c: LaneConfig): MaxExpBlock {
     m.when(valid, () => mReg.set(st.mNew));
     sel = st.shift;
     p.next();
-    const mNew = p.get(st.mNew, 'm_new');
-    const r = exp2InputShift(A, p.get(s), mNew, f);
+    // exp2InputShift (golden.ts) in two stages: the difference, then the saturation.
+    const diff = p.get(s).sub(p.get(st.mNew, 'm_new').shl(f.score.fracBits));
+    p.next();
+    const r = saturateFlagged(A, p.get(diff, 'x_diff'), qType(f.exp2In));
     x = r.value;
     xSat = r.saturated;
   } else {
@@ -70,7 +72,12 @@ export function buildMaxExp(c: LaneConfig): MaxExpBlock {
     const mEff = A.mux(first, s, mReg).named('m_eff');
     sel = st.sNew;
     p.next();
-    const r = exp2Input(A, p.get(mEff, 'm_old'), p.get(s), p.get(st.sNew, 's_new'), f);
+    // exp2Input (golden.ts) in two stages: the difference, then the saturation.
+    const mOld = p.get(mEff, 'm_old');
+    const sv = p.get(s);
+    const diff = A.mux(p.get(st.sNew, 's_new'), mOld.sub(sv), sv.sub(mOld));
+    p.next();
+    const r = saturateFlagged(A, p.get(diff, 'x_diff'), qType(f.exp2In));
     x = r.value;
     xSat = r.saturated;
   }
@@ -96,7 +103,11 @@ export function buildMaxExp(c: LaneConfig): MaxExpBlock {
   p.next(p.stageOf(mant) - p.stage);
   const shifted = exp2Shift(A, mant, p.get(sp.amount, 'amount'), ec);
   p.next();
-  const e = exp2Finish(A, p.get(shifted, 'shifted'), p.get(sp.tooSmall, 'too_small'), ec);
+  // exp2Finish (exp2.ts) in two stages: the rounding decision, then the add.
+  const parts = roundShiftParts(A, p.get(shifted, 'shifted'), ec.tableFracBits + ec.interpBits + 1);
+  p.next();
+  const rounded = applyRound(A, { floor: p.get(parts.floor, 'e_floor'), up: p.get(parts.up, 'e_up') });
+  const e = A.mux(p.get(sp.tooSmall, 'too_small'), lit(0, u(exp2OutWidth(ec))), rounded.trunc(exp2OutWidth(ec)));
   p.next();
   m.output('e_valid', u(1)).set(p.get(valid));
   m.output('e', u(exp2OutWidth(ec)), `exp2 result, ${ec.outFracBits} fraction bits`).set(p.get(e, 'e'));

@@ -11,7 +11,7 @@
  *
  * o_tuser: the head's saturation mask (saturation.ts); complete on the beat with o_tlast.
  */
-import { Module, u, qType, clog2, mux, lit, cat, exprArith as A, roundShift, saturateFlagged } from '../../../hdl/index.ts';
+import { Module, u, qType, clog2, mux, lit, cat, exprArith as A } from '../../../hdl/index.ts';
 import { Pipeline } from '../../../hdl/pipeline.ts';
 import { streamOutput } from '../../../hdl/stream.ts';
 import { buildFifo } from '../../common/fifo.ts';
@@ -108,11 +108,10 @@ export function buildNorm(c: LaneConfig, leadWidth: number): NormBlock {
   const ys = unpack(p.input(yWord), P, yT);
   const prods = ys.map((y, i) => chainMul(p, `o${i}`, y, rm, 'a'));
   p.next(p.stageOf(prods[0]!) - p.stage);
+  // normFinish (golden.ts): the exponent shift, then narrowFlagged's three steps.
   const shifted = prods.map((pr) => normShift(A, pr, p.get(lead), f));
   p.next();
-  const rounded = shifted.map((x) => roundShift(A, p.get(x), normDrop(f), 'rne'));
-  p.next();
-  const outs = rounded.map((x) => saturateFlagged(A, p.get(x), outT));
+  const outs = p.narrowAll('o', shifted.map((x, i) => p.get(x, `o${i}_shifted`)), normDrop(f), outT);
   const anySat = outs.map((x) => x.saturated).reduce((a, b) => a.or(b));
   p.next();
   const oValidIn = p.get(valid);

@@ -3,8 +3,9 @@
  * with Zm = Z normalised so its leading one is the top bit (golden.ts: recipMantissa), and the
  * position of Z's leading one as `lead` = p - zLead.min (1/Z = r_m 2^(zFrac - p - 17)).
  *
- *   queue (one entry per bank) -> leading one (a tree of ORs) -> Zm = Z << (zw - 1 - p)
- *   -> restoring division, one quotient bit per cycle (RECIP_BITS + 1 steps) -> RNE, cap
+ *   queue (one entry per bank) -> leading one (a tree of ORs) -> Zm = Z << (zw - 1 - p), 3 Zm
+ *   -> restoring division in radix 4, two quotient bits per cycle ((RECIP_BITS + 1) / 2 steps:
+ *      the remainder times 4 is compared with Zm, 2 Zm and 3 Zm at once) -> RNE, cap
  *
  * No multiplier. A head's reciprocal takes `latency` cycles; heads of L tokens arrive L * II
  * cycles apart, so only very short contexts wait for it (the cycle model says when).
@@ -48,10 +49,12 @@ export function buildRecip(c: LaneConfig): RecipBlock {
   const { min: pMin, max: pMax } = f.zLead;
   const range = pMax - pMin;
   const lw = Math.max(1, clog2(range + 1));
-  const steps = RECIP_BITS + 1; // quotient bits RECIP_BITS .. 0
+  const qbits = RECIP_BITS + 1; // quotient bits RECIP_BITS .. 0
+  if (qbits % 2 !== 0) throw new RangeError('internal: the radix-4 divider needs an even number of quotient bits');
+  const steps = qbits / 2;
   const m = new Module(`swiftkv_recip_z${zw}`);
   m.hashName = true;
-  m.doc = `1/Z as a ${RECIP_BITS}-bit mantissa and an exponent: normalise Z, restoring division (${steps} cycles), RNE.`;
+  m.doc = `1/Z as a ${RECIP_BITS}-bit mantissa and an exponent: normalise Z, radix-4 restoring division (${steps} cycles), RNE.`;
   m.generator = { name: 'generators/swiftkv/recip.ts buildRecip', params: { zw, steps } };
   const cd = m.clockDomain();
   const inValid = m.input('in_valid', u(1), "a head's final Z");
@@ -60,26 +63,34 @@ export function buildRecip(c: LaneConfig): RecipBlock {
   const pop = m.wire('queue_pop', u(1));
   const q = m.instance('u_queue', buildFifo(zw + 1, 2), { push_valid: inValid, push_data: cat(bankIn, zIn), pop_ready: pop }, { domain: cd });
 
-  const st = new Fsm(m, 'state', ['IDLE', 'LEAD', 'NORM', 'DIV', 'ROUND'] as const, { domain: cd });
+  const st = new Fsm(m, 'state', ['IDLE', 'LEAD', 'NORM', 'TRIPLE', 'DIV', 'ROUND', 'CAP'] as const, { domain: cd });
   const z = m.reg('z_cur', zT, { domain: cd, reset: null });
   const bank = m.reg('bank_cur', u(1), { domain: cd, reset: null });
   const lead = m.reg('lead_q', u(lw), { domain: cd, reset: null });
   const zm = m.reg('zm', zT, { domain: cd, reset: null });
   const rem = m.reg('rem', zT, { domain: cd, reset: null });
-  const quot = m.reg('quot', u(steps), { domain: cd, reset: null });
+  const zm3 = m.reg('zm3', u(zw + 2), { domain: cd, reset: null });
+  const quot = m.reg('quot', u(qbits), { domain: cd, reset: null });
+  const up = m.reg('round_up', u(1), { domain: cd, reset: null });
   const count = m.reg('count', u(clog2(steps)), { domain: cd, reset: 0 });
   const outValid = m.reg('out_valid_q', u(1), { domain: cd, reset: 0 });
   const rOut = m.reg('r_q', f.recipMant, { domain: cd, reset: null });
 
   pop.set(st.is('IDLE').and(q.out('pop_valid')));
   const head = q.out('pop_data');
-  // One restoring step: r = 2 rem (< 2 Zm), subtract Zm when it fits.
-  const r2 = rem.shl(1);
-  const fits = r2.ge(zm);
-  const remNext = mux(fits, r2.sub(zm).trunc(zw), r2.trunc(zw));
+  // One radix-4 restoring step: r = 4 rem (< 4 Zm); subtract the largest of Zm, 2 Zm, 3 Zm that fits.
+  const r4 = rem.zext(zw + 2).shl(2).trunc(zw + 2);
+  const zm1 = zm.zext(zw + 2);
+  const zm2 = zm.zext(zw + 2).shl(1).trunc(zw + 2);
+  const ge3 = r4.ge(zm3);
+  const ge2 = r4.ge(zm2);
+  const ge1 = r4.ge(zm1);
+  const digit = mux(ge3, lit(3, u(2)), mux(ge2, lit(2, u(2)), mux(ge1, lit(1, u(2)), lit(0, u(2)))));
+  const remNext = mux(ge3, r4.sub(zm3), mux(ge2, r4.sub(zm2), mux(ge1, r4.sub(zm1), r4.zext(zw + 3)))).trunc(zw);
   // RNE from the remainder, then the cap 2^RECIP_BITS - 1.
-  const up = r2.gt(zm).or(r2.eq(zm).and(quot.bit(0)));
-  const rounded = quot.add(up).trunc(steps + 1);
+  const r2 = rem.shl(1);
+  const upNow = r2.gt(zm).or(r2.eq(zm).and(quot.bit(0)));
+  const rounded = quot.add(up).trunc(qbits + 1);
   const cap = (1 << RECIP_BITS) - 1;
   const capped = mux(rounded.gt(cap), lit(cap, f.recipMant), rounded.trunc(RECIP_BITS));
   outValid.set(0);
@@ -95,18 +106,26 @@ export function buildRecip(c: LaneConfig): RecipBlock {
   });
   m.when(st.is('NORM'), () => {
     zm.set(range === 0 ? z : z.shlv(lit(range, u(lw)).sub(lead).trunc(lw)));
-    rem.set(lit(1n << BigInt(zw - 2), zT)); // the first step doubles it to 2^(zw-1)
+    st.goto('TRIPLE');
+  });
+  m.when(st.is('TRIPLE'), () => {
+    zm3.set(zm.zext(zw + 2).add(zm.zext(zw + 1).shl(1)).trunc(zw + 2));
+    rem.set(lit(1n << BigInt(zw - 2), zT)); // the first step's 4 rem = 2^zw: quotient bits 17 and 16
     quot.set(0);
     count.set(0);
     st.goto('DIV');
   });
   m.when(st.is('DIV'), () => {
     rem.set(remNext);
-    quot.set(quot.shl(1).trunc(steps).or(fits.zext(steps)));
+    quot.set(quot.shl(2).trunc(qbits).or(digit.zext(qbits)));
     count.set(count.add(1).trunc(count.width));
     m.when(count.eq(steps - 1), () => st.goto('ROUND'));
   });
   m.when(st.is('ROUND'), () => {
+    up.set(upNow);
+    st.goto('CAP');
+  });
+  m.when(st.is('CAP'), () => {
     rOut.set(capped);
     outValid.set(1);
     st.goto('IDLE');
@@ -116,8 +135,8 @@ export function buildRecip(c: LaneConfig): RecipBlock {
   m.output('lead', u(lw), `p - ${pMin}: Z's leading one above its lowest possible place`).set(lead);
   m.output('out_bank', u(1)).set(bank);
   m.output('overflow', u(1), 'a Z arrived with the queue full (never, if the lane is right)').set(inValid.and(q.out('push_ready').not()));
-  // IDLE (sees the queue) -> LEAD -> NORM -> steps x DIV -> ROUND -> out_valid.
-  const block = { module: m, latency: 4 + steps, leadWidth: lw };
+  // IDLE (sees the queue) -> LEAD -> NORM -> TRIPLE -> steps x DIV -> ROUND -> CAP -> out_valid.
+  const block = { module: m, latency: 6 + steps, leadWidth: lw };
   cache.set(c.key, block);
   return block;
 }
