@@ -273,3 +273,15 @@ describe('pipeline helper inside when()', () => {
     expect(sim.get('y').toBigInt()).toBe(7n);
   });
 });
+
+describe('register attributes', () => {
+  it('are emitted before the declaration; pipeline delay registers ask for a flip-flop after an SRL', () => {
+    const m = new Module('attrs');
+    const cd = m.clockDomain({ reset: null });
+    const p = new Pipeline(m, { domain: cd });
+    const x = p.input(m.input('x', u(4)));
+    p.next(3);
+    m.output('y', u(4)).set(p.get(x));
+    expect(emitModule(m)).toContain('(* srl_style = "reg_srl_reg" *) reg  [3:0] x_s3;');
+  });
+});

@@ -37,6 +37,8 @@ export class Signal extends Expr {
   readonly enable: Expr | undefined;
   /** Free-form description, emitted as a comment next to the declaration. */
   doc: string | undefined;
+  /** Verilog attributes on the declaration, e.g. { srl_style: 'reg_srl_reg' } for synthesis tools. */
+  attributes: Record<string, string> | undefined;
 
   constructor(module: Module, kind: SignalKind, name: string, type: HwType, loc: SourceLoc | undefined, reg?: RegOptions) {
     super(type, { kind: 'signal' }, loc);

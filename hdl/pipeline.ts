@@ -132,6 +132,9 @@ export class Pipeline {
           reset: isControl ? 0 : null,
           ...(this.opts.enable ? { enable: this.opts.enable } : {}),
         });
+        // A chain of delay registers becomes a shift register (SRL); keep a flip-flop at its
+        // end so the logic it feeds starts from a register's clock-to-out, not an SRL's.
+        if (!isControl) r.attributes = { srl_style: 'reg_srl_reg' };
         const source = prev;
         const target = r;
         // Pipeline registers are structural: assigned at the top of the module body even when

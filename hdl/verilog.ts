@@ -657,7 +657,8 @@ class ModuleEmitter {
     for (const s of m.signals) {
       if (s.kind === 'input' || s.kind === 'output') continue;
       const isReg = s.kind === 'reg' || this.procedural.has(s);
-      decls.push(`  ${isReg ? 'reg ' : 'wire'} ${declType(s)}${this.names.get(s)};${s.doc ? ` // ${s.doc}` : ''}`);
+      const attrs = s.attributes ? `(* ${Object.entries(s.attributes).map(([k, v]) => `${k} = "${v}"`).join(', ')} *) ` : '';
+      decls.push(`  ${attrs}${isReg ? 'reg ' : 'wire'} ${declType(s)}${this.names.get(s)};${s.doc ? ` // ${s.doc}` : ''}`);
     }
     if (decls.length + this.declLines.length + this.tempLines.length > 0) {
       out.push(...decls, ...this.declLines, ...this.tempLines, '');
