@@ -4,9 +4,11 @@
  * launch side, a missing setup, paths from ports, a DSP without delays) shows as a wrong figure.
  */
 import { describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Module, emitDesign, s, u } from '../hdl/index.ts';
+import { Module, emitDesign, s, u, Q } from '../hdl/index.ts';
+import { buildMha } from '../generators/swiftkv/mha.ts';
+import { withTempDir } from '../sim/tempdir.ts';
 import { dspTile } from '../hdl/dsp.ts';
 import { runTool } from '../sim/tool.ts';
 import { synthDesign, type ModuleSynth } from './synth.ts';
@@ -169,6 +171,30 @@ describe('sta derivation on known circuits', () => {
     expect(viaModels.path?.to).toMatch(/^r_q\[\d+\]$/);
     expect(t.get('tleaf')!.path).toMatchObject({ module: 'tleaf', from: expect.stringMatching(/^w_q\[/), to: expect.stringMatching(/^v_q\[/) });
   }, 300_000);
+
+  it('on a small SwiftKV-MHA, the figure through interface models equals the whole design flattened', async () => {
+    const lane = { headDim: 16, pe: 4, maxContext: 64, rescale: 'multiply' as const, dataFormat: Q(15, 17), scoreFormat: Q(15, 17), exp2: { indexBits: 5, interpBits: 12, tableFracBits: 30 } };
+    const design = emitDesign(buildMha({ lane, heads: 2, maxHeads: 32, gemv: { group: 32, maxCols: 4096 }, name: 'swiftkv_mha' }).module);
+    const synth = await synthDesign(design);
+    const t = (await timeDesign(design, synth)).get(design.top)!;
+    const prims = design.modules.filter((m) => m.module.primitive);
+    await withTempDir('flat-sta-', async (dir) => {
+      const primFile = join(dir, 'primitives.v');
+      await writeFile(primFile, prims.map((m) => primitiveModel(m)).join('\n'));
+      const flat = await runYosys(
+        staScript({
+          top: design.top,
+          clocks: ['clk'],
+          netlists: synth.modules.filter((m) => !design.modules.find((e) => e.name === m.name)!.module.primitive).map((m) => join(m.dir, 'netlist.il')),
+          primitives: prims.length ? primFile : null,
+          tiles: [],
+          writeIlm: false,
+        }),
+        'flat sta',
+      );
+      expect(t.worstLogicNs! * 1000, JSON.stringify(t.path)).toBe(parseSta(flat, ['clk'])!.arrivalPs);
+    });
+  }, 900_000);
 
   // Not blackboxed, the multiply is a combinational DSP48E2 between fabric registers: A/B
   // registers (303) + the model's A -> P without MREG (1838) into the M register: 2141 ps.

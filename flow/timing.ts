@@ -53,7 +53,7 @@ import { createLimiter, secondsSince } from './jobs.ts';
 import { yosysCacheRoot, type DesignSynth, type FlowOptions, type ModuleSynth } from './synth.ts';
 import { CLOCK_TREE_FMAX_MHZ, DS923_DSP_FMAX_MHZ, DSP48E2_PS } from './timing-models/dsp48e2.ts';
 
-const TIMING_FORMAT = 2;
+const TIMING_FORMAT = 3;
 
 const modelDir = join(dirname(fileURLToPath(import.meta.url)), 'timing-models');
 /** Our `-specify` models of cells the Yosys library leaves without delays. */
@@ -201,6 +201,8 @@ export function readableName(s: string): string {
   return s
     .trim()
     .replace(/^\\/, '')
+    .replace(/\$flatten\\/g, '')
+    .replace(/(^|\.)__ilm_(in|out)\./g, '$1')
     .replace(/ \[(\d+)\]$/, '[$1]')
     .replace(/\\(FD[RSCP]E(_1|_ENDPOINT)?)$/, '');
 }
@@ -271,19 +273,48 @@ export interface ScriptInput {
   primitives: string | null;
   /** Registered DSP tile primitives met in the run: where their input / output cones stop. */
   tiles: readonly { name: string; inputs: readonly string[]; outputs: readonly string[]; inputsRegistered: boolean; outputRegistered: boolean }[];
-  /** Write `ilm.il`, the module's interface logic model, for its parents' runs. */
+  /** Write `ilm.il`, the module's interface logic model, for its parents' runs (needs `ilmWrapper`). */
   writeIlm: boolean;
+  /** Verilog of the model's top (ilmWrapperText), written beside the script. */
+  ilmWrapper?: string;
+}
+
+/** Names of the two halves of an interface logic model (flattened away in the parent's run). */
+const ILM_IN = '__ilm_in';
+const ILM_OUT = '__ilm_out';
+
+/**
+ * Top of a module's interface logic model: the module's ports, feeding the input half and
+ * driven by the output half (see staScript).
+ */
+export function ilmWrapperText(name: string, ports: readonly { name: string; direction: 'input' | 'output'; width: number }[]): string {
+  const range = (w: number): string => (w > 1 ? `[${w - 1}:0] ` : '');
+  const ins = ports.filter((p) => p.direction === 'input');
+  const conn = (list: readonly { name: string }[]): string => list.map((p) => `.${p.name}(${p.name})`).join(', ');
+  return [
+    `module ${name} (${ports.map((p) => p.name).join(', ')});`,
+    ...ports.map((p) => `  ${p.direction} ${range(p.width)}${p.name};`),
+    `  ${name}${ILM_IN} ${ILM_IN} (${conn(ins)});`,
+    `  ${name}${ILM_OUT} ${ILM_OUT} (${conn(ports)});`,
+    'endmodule',
+    '',
+  ].join('\n');
 }
 
 /**
  * The Yosys script of one module's run. Before cutting its ports, the run can write the
- * module's interface logic model (ILM): the logic from its inputs to the first registers and
- * from the last registers to its outputs, flattened. A parent's run reads its children's
- * models instead of their whole netlists: every path that crosses a child's boundary lies in
- * them, and the paths inside a child are the child's own figure. The model is a sub-netlist of
- * the child, so it adds no path the design does not have; the cones stop only at cells that are
- * clocked on that side (flip-flops, block RAM, registered tile ports) and run on through LUT
- * RAM, shift registers and DSPs, which keeps more than needed, never less.
+ * module's interface logic model (ILM), flattened, in two halves side by side:
+ * - the input half: the logic from the inputs forward to the first registers, whose
+ *   flip-flops keep their setup checks but launch nothing (flip-flops.v `*_ENDPOINT`), so
+ *   only paths entering the module run through it;
+ * - the output half: the logic from the last registers (which launch) forward to the outputs,
+ *   found backwards from the outputs; it also holds the input-to-output combinational paths.
+ * A parent's run reads its children's models instead of their whole netlists: every path that
+ * crosses a child's boundary lies in them (entering: input half; leaving, or passing through:
+ * output half), and the paths inside a child are the child's own figure. Each half is a
+ * sub-netlist of the child, so the model adds no path the design does not have; the cones stop
+ * only at cells clocked on that side (flip-flops, block RAM, registered tile ports) and run on
+ * through LUT RAM, shift registers and DSPs, which keeps more than needed, never less.
  */
 export function staScript(o: ScriptInput): string {
   const q = (f: string): string => JSON.stringify(f);
@@ -299,16 +330,22 @@ export function staScript(o: ScriptInput): string {
   lines.push(`setattr -set keep 1 t:FD* t:RAM* t:SRL* t:URAM* ${o.tiles.filter((t) => t.inputsRegistered).map((t) => `t:${t.name}`).join(' ')}`);
   for (const r of ['AREG', 'BREG', 'CREG', 'DREG', 'ADREG', 'MREG', 'PREG']) lines.push(`setattr -set keep 1 t:DSP48E2 r:${r}>0 %i`);
   if (o.writeIlm) {
+    if (!o.ilmWrapper) throw new Error(`staScript: ${o.top}: an interface model needs its wrapper file`);
     const fwdStops = [`-${FLIP_FLOPS}[Q]`, `-${BRAMS}[${BRAM_OUTPUTS}]`, ...o.tiles.filter((t) => t.outputRegistered && t.outputs.length).map((t) => `-${t.name}[${t.outputs.join(',')}]`)];
     const bwdStops = [`-${FLIP_FLOPS}[D,CE,R,S,CLR,PRE,C]`, `-${BRAMS}[${BRAM_INPUTS}]`, ...o.tiles.filter((t) => t.inputsRegistered && t.inputs.length).map((t) => `-${t.name}[${t.inputs.join(',')}]`)];
     const starts = ['i:*', ...o.clocks.map((c) => `w:${c} %d`)].join(' ');
+    const M = o.top;
     lines.push('design -save full');
+    // Input half: forward from the inputs; its flip-flops only end paths; no outputs.
     lines.push(`select -set fwd ${starts} %co*:${fwdStops.join(':')}`);
+    lines.push(`delete ${M}/t:* @fwd %d`);
+    for (const ff of FLIP_FLOPS.split(',')) lines.push(`chtype -set ${ff}_ENDPOINT ${M}/t:${ff}`);
+    lines.push(`delete -output ${M}/o:*`, 'opt_clean', `rename ${M} ${M}${ILM_IN}`, 'design -save ilm_in', 'design -load full');
+    // Output half: backward from the outputs.
     lines.push(`select -set bwd o:* %ci*:${bwdStops.join(':')}`);
-    // Registers that end input paths and feed nothing towards the outputs only start paths
-    // inside the module: they stay as endpoints without clock-to-out (flip-flops.v).
-    for (const ff of FLIP_FLOPS.split(',')) lines.push(`chtype -set ${ff}_ENDPOINT @fwd @bwd %d t:${ff} %i`);
-    lines.push(`delete ${o.top}/t:* @fwd @bwd %u %d`, 'opt_clean', `select ${o.top}`, 'write_rtlil -selected ilm.il', 'select -clear', 'design -load full');
+    lines.push(`delete ${M}/t:* @bwd %d`, 'opt_clean', `rename ${M} ${M}${ILM_OUT}`);
+    lines.push(`design -copy-from ilm_in ${M}${ILM_IN}`, `read_verilog ${q(o.ilmWrapper)}`, `hierarchy -top ${M}`, 'flatten');
+    lines.push(`select ${M}`, 'write_rtlil -selected ilm.il', 'select -clear', 'design -load full');
   }
   if (o.clocks.length > 0) {
     // Register to register only: inputs (but the clocks) stop driving, outputs stop being
@@ -422,13 +459,14 @@ export async function timeDesign(
     });
     const clocks = clockPorts(em);
     const writeIlm = em.name !== design.top;
-    const scriptFor = (netlists: readonly string[], primitivesFile: string | null): string =>
-      staScript({ top: em.name, clocks, netlists, primitives: primitivesFile, tiles, writeIlm });
-    const template = scriptFor([`<${em.name}>`, ...childRuns.map((c) => `<ilm ${c.timing.name}>`)], prims.length ? '<primitives>' : null);
+    const wrapper = ilmWrapperText(em.name, em.module.portInfo());
+    const scriptFor = (netlists: readonly string[], primitivesFile: string | null, wrapperFile: string): string =>
+      staScript({ top: em.name, clocks, netlists, primitives: primitivesFile, tiles, writeIlm, ilmWrapper: wrapperFile });
+    const template = scriptFor([`<${em.name}>`, ...childRuns.map((c) => `<ilm ${c.timing.name}>`)], prims.length ? '<primitives>' : null, '<wrapper>');
     const h = new KeyHasher().add('format', String(TIMING_FORMAT)).add('tool', 'yosys sta').add('version', version).add('script', template).add('models', modelText);
     h.add('netlist', s.key);
     for (const c of childRuns) h.add('child', `${c.timing.name}:${c.key}`);
-    h.add('primitives', primText);
+    h.add('primitives', primText).add('wrapper', writeIlm ? wrapper : '');
     const key = h.digest();
     const { entry, seconds } = await limit(async () => {
       const t0 = performance.now();
@@ -439,8 +477,10 @@ export async function timeDesign(
         create: (out) =>
           withTempDir('yosys-sta-', async (work) => {
             const primFile = join(work, 'primitives.v');
+            const wrapperFile = join(work, 'ilm_wrapper.v');
             if (prims.length) await writeFile(primFile, primText);
-            const script = scriptFor([join(s.dir, 'netlist.il'), ...childRuns.map((c) => c.ilm!)], prims.length ? primFile : null);
+            if (writeIlm) await writeFile(wrapperFile, wrapper);
+            const script = scriptFor([join(s.dir, 'netlist.il'), ...childRuns.map((c) => c.ilm!)], prims.length ? primFile : null, wrapperFile);
             const log = await runYosys(script, `yosys sta of ${em.name}`, { cwd: work });
             const found = parseSta(log, clocks);
             // A bare clock-to-out into nothing: the module has no register-to-register path.
