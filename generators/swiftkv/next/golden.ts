@@ -37,7 +37,7 @@ import { valueArith } from '../../../hdl/arith.ts';
 import { type HwType, u, typeName, fits } from '../../../hdl/types.ts';
 import { Value } from '../../../hdl/value.ts';
 import { type QFormat, type Flagged, type RoundParts, qType, qName, narrowFlagged, saturateFlagged, roundShiftParts } from '../../../hdl/fixed.ts';
-import { type LaneFormats, type LaneParamsInput, type Rescale, laneFormats, RECIP_BITS } from './numerics.ts';
+import { type LaneFormats, type LaneParamsInput, type Rescale, laneFormats, RECIP_BITS, ZM_BITS } from './numerics.ts';
 import { type Exp2Lookup, exp2Fixed, valueLookup } from './exp2.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -305,14 +305,15 @@ export function divRne(n: bigint, d: bigint): bigint {
 }
 
 /**
- * r_m = min(RNE(2^(zw - 1 + RECIP_BITS) / Zm), 2^RECIP_BITS - 1), Zm = zRaw normalised to
- * [2^(zw-1), 2^zw): a RECIP_BITS-bit mantissa of 1/Z (1/Z ~ r_m * 2^(zFrac - p - RECIP_BITS)).
+ * r_m = min(RNE(2^(ZM_BITS - 1 + RECIP_BITS) / Zm), 2^RECIP_BITS - 1), where Zm is the top
+ * ZM_BITS bits of zRaw from its leading one (the bits below are dropped), in
+ * [2^(ZM_BITS-1), 2^ZM_BITS): a RECIP_BITS-bit mantissa of 1/Z (1/Z ~ r_m * 2^(zFrac - p -
+ * RECIP_BITS)). The restoring divider in recip.ts computes exactly this.
  */
-export function recipMantissa(zRaw: bigint, f: LaneFormats): bigint {
-  const zw = qType(f.z).width;
+export function recipMantissa(zRaw: bigint, _f: LaneFormats): bigint {
   const p = zLeadingOne(zRaw);
-  const zm = zRaw << BigInt(zw - 1 - p);
-  const r = divRne(1n << BigInt(zw - 1 + RECIP_BITS), zm);
+  const zm = p >= ZM_BITS - 1 ? zRaw >> BigInt(p - (ZM_BITS - 1)) : zRaw << BigInt(ZM_BITS - 1 - p);
+  const r = divRne(1n << BigInt(ZM_BITS - 1 + RECIP_BITS), zm);
   const cap = (1n << BigInt(RECIP_BITS)) - 1n;
   return r > cap ? cap : r;
 }

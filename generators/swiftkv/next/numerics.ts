@@ -66,6 +66,12 @@ export const DEFAULT_SCALE_BITS = 26;
 
 /** Bits of the reciprocal mantissa r_m (unsigned, fits the DSP's 18-bit port). */
 export const RECIP_BITS = 17;
+/**
+ * Bits of normalised Z the reciprocal divides by (the top ZM_BITS of Zm). Dropping the rest
+ * changes r_m by at most 2^-(ZM_BITS-1) relative, far below its own 2^-17 rounding, and keeps
+ * the divider's subtractors 26 bits wide.
+ */
+export const ZM_BITS = 24;
 
 export interface LaneFormats {
   readonly params: LaneParams;
@@ -214,9 +220,10 @@ function unsignedQ(hi: bigint, f: number): QFormat {
  *   contributes beta = 1, or 2^(s - ceil(s)) > 1/2 with 'shift').
  * - Y[j] = alpha * Y[j] + beta * v[j]: |Y| <= maxContext * max|v| = 2^14 * 2^14 = 2^28:
  *   Q29.23 (52 bits: two 26-bit pieces on the DSP's 27-bit port).
- * - 1/Z: with p = floor(log2 Z_raw) (22..37 here), Zm = Z_raw << (37 - p) in [2^37, 2^38),
- *   r_m = min(RNE(2^(38 + 16) / Zm), 2^17 - 1) in [2^16, 2^17): 17 bits, relative error <=
- *   2^-17; 1/Z = r_m * 2^(accFrac - p - 17).
+ * - 1/Z: with p = floor(log2 Z_raw) (22..37 here), Zm = the top 24 bits of Z_raw from its
+ *   leading one, in [2^23, 2^24); r_m = min(RNE(2^(23 + 17) / Zm), 2^17 - 1) in [2^16, 2^17):
+ *   17 bits, relative error <= 2^-17 (+ 2^-23 from the dropped bits); 1/Z ~ r_m *
+ *   2^(accFrac - p - 17).
  * - o = Y / Z = RNE(Y_raw * r_m / 2^p) (data fraction bits), saturated to Q15.17. Y * r_m is
  *   s52 x u17 = s69 exact. |o| <= max|v| up to rounding.
  */

@@ -1,9 +1,9 @@
 /**
- * RECIP: the mantissa of 1/Z for one head, r_m = min(RNE(2^(zw - 1 + 17) / Zm), 2^17 - 1)
- * with Zm = Z normalised so its leading one is the top bit (golden.ts: recipMantissa), and the
- * position of Z's leading one as `lead` = p - zLead.min (1/Z = r_m 2^(zFrac - p - 17)).
+ * RECIP: the mantissa of 1/Z for one head, r_m = min(RNE(2^(K - 1 + 17) / Zm), 2^17 - 1)
+ * with Zm the top K = ZM_BITS bits of Z from its leading one (golden.ts: recipMantissa), and the
+ * position of Z's leading one as `lead` = p - zLead.min (1/Z ~ r_m 2^(zFrac - p - 17)).
  *
- *   queue (one entry per bank) -> leading one (a tree of ORs) -> Zm = Z << (zw - 1 - p), 3 Zm
+ *   queue (one entry per bank) -> leading one (a tree of ORs) -> Zm = top K bits of Z, 3 Zm
  *   -> restoring division in radix 4, two quotient bits per cycle ((RECIP_BITS + 1) / 2 steps:
  *      the remainder times 4 is compared with Zm, 2 Zm and 3 Zm at once) -> RNE, cap
  *
@@ -13,7 +13,7 @@
 import { Module, u, qType, clog2, mux, lit, cat, type Expr } from '../../../hdl/index.ts';
 import { Fsm } from '../../../hdl/fsm.ts';
 import { buildFifo } from '../../common/fifo.ts';
-import { RECIP_BITS } from './numerics.ts';
+import { RECIP_BITS, ZM_BITS } from './numerics.ts';
 import type { LaneConfig } from './config.ts';
 
 export interface RecipBlock {
@@ -67,9 +67,11 @@ export function buildRecip(c: LaneConfig): RecipBlock {
   const z = m.reg('z_cur', zT, { domain: cd, reset: null });
   const bank = m.reg('bank_cur', u(1), { domain: cd, reset: null });
   const lead = m.reg('lead_q', u(lw), { domain: cd, reset: null });
-  const zm = m.reg('zm', zT, { domain: cd, reset: null });
-  const rem = m.reg('rem', zT, { domain: cd, reset: null });
-  const zm3 = m.reg('zm3', u(zw + 2), { domain: cd, reset: null });
+  const K = ZM_BITS;
+  const kT = u(K);
+  const zm = m.reg('zm', kT, { domain: cd, reset: null });
+  const rem = m.reg('rem', kT, { domain: cd, reset: null });
+  const zm3 = m.reg('zm3', u(K + 2), { domain: cd, reset: null });
   const quot = m.reg('quot', u(qbits), { domain: cd, reset: null });
   const up = m.reg('round_up', u(1), { domain: cd, reset: null });
   const count = m.reg('count', u(clog2(steps)), { domain: cd, reset: 0 });
@@ -79,14 +81,14 @@ export function buildRecip(c: LaneConfig): RecipBlock {
   pop.set(st.is('IDLE').and(q.out('pop_valid')));
   const head = q.out('pop_data');
   // One radix-4 restoring step: r = 4 rem (< 4 Zm); subtract the largest of Zm, 2 Zm, 3 Zm that fits.
-  const r4 = rem.zext(zw + 2).shl(2).trunc(zw + 2);
-  const zm1 = zm.zext(zw + 2);
-  const zm2 = zm.zext(zw + 2).shl(1).trunc(zw + 2);
+  const r4 = rem.zext(K + 2).shl(2).trunc(K + 2);
+  const zm1 = zm.zext(K + 2);
+  const zm2 = zm.zext(K + 2).shl(1).trunc(K + 2);
   const ge3 = r4.ge(zm3);
   const ge2 = r4.ge(zm2);
   const ge1 = r4.ge(zm1);
   const digit = mux(ge3, lit(3, u(2)), mux(ge2, lit(2, u(2)), mux(ge1, lit(1, u(2)), lit(0, u(2)))));
-  const remNext = mux(ge3, r4.sub(zm3), mux(ge2, r4.sub(zm2), mux(ge1, r4.sub(zm1), r4.zext(zw + 3)))).trunc(zw);
+  const remNext = mux(ge3, r4.sub(zm3), mux(ge2, r4.sub(zm2), mux(ge1, r4.sub(zm1), r4.zext(K + 3)))).trunc(K);
   // RNE from the remainder, then the cap 2^RECIP_BITS - 1.
   const r2 = rem.shl(1);
   const upNow = r2.gt(zm).or(r2.eq(zm).and(quot.bit(0)));
@@ -105,12 +107,14 @@ export function buildRecip(c: LaneConfig): RecipBlock {
     st.goto('NORM');
   });
   m.when(st.is('NORM'), () => {
-    zm.set(range === 0 ? z : z.shlv(lit(range, u(lw)).sub(lead).trunc(lw)));
+    // Normalise (leading one to the top bit), keep the top K bits.
+    const zn = range === 0 ? z : z.shlv(lit(range, u(lw)).sub(lead).trunc(lw));
+    zm.set(zw >= K ? zn.slice(zw - 1, zw - K) : zn.zext(K).shl(K - zw).trunc(K));
     st.goto('TRIPLE');
   });
   m.when(st.is('TRIPLE'), () => {
-    zm3.set(zm.zext(zw + 2).add(zm.zext(zw + 1).shl(1)).trunc(zw + 2));
-    rem.set(lit(1n << BigInt(zw - 2), zT)); // the first step's 4 rem = 2^zw: quotient bits 17 and 16
+    zm3.set(zm.zext(K + 2).add(zm.zext(K + 1).shl(1)).trunc(K + 2));
+    rem.set(lit(1n << BigInt(K - 2), kT)); // the first step's 4 rem = 2^K: quotient bits 17 and 16
     quot.set(0);
     count.set(0);
     st.goto('DIV');
