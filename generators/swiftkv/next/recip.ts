@@ -92,9 +92,12 @@ export function buildRecip(c: LaneConfig): RecipBlock {
   // RNE from the remainder, then the cap 2^RECIP_BITS - 1.
   const r2 = rem.shl(1);
   const upNow = r2.gt(zm).or(r2.eq(zm).and(quot.bit(0)));
+  // quot + up in [2^16, 2^17]; it passes the cap 2^17 - 1 only when quot = 2^17, or quot =
+  // 2^17 - 1 and it rounds up: tested on quot beside the add, not after it.
   const rounded = quot.add(up).trunc(qbits + 1);
   const cap = (1 << RECIP_BITS) - 1;
-  const capped = mux(rounded.gt(cap), lit(cap, f.recipMant), rounded.trunc(RECIP_BITS));
+  const overCap = quot.bit(RECIP_BITS).or(quot.slice(RECIP_BITS - 1, 0).andR().and(up));
+  const capped = mux(overCap, lit(cap, f.recipMant), rounded.trunc(RECIP_BITS));
   outValid.set(0);
   m.when(st.is('IDLE').and(q.out('pop_valid')), () => {
     z.set(head.slice(zw - 1, 0));
