@@ -23,8 +23,9 @@ import { childrenOf } from './hierarchy.ts';
 /** Bump when the script or the stored result changes shape. */
 const SYNTH_FORMAT = 1;
 
+/** `<project>/.cache/yosys`, or the folder named by SWIFTKV_YOSYS_CACHE (e.g. to time a cold run). */
 export function yosysCacheRoot(): string {
-  return join(projectRoot(), '.cache', 'yosys');
+  return process.env.SWIFTKV_YOSYS_CACHE || join(projectRoot(), '.cache', 'yosys');
 }
 
 export interface FlowOptions {
@@ -75,7 +76,7 @@ function synthScript(top: string, childFiles: readonly string[], file: string, e
   if (childFiles.length > 0) lines.push(`read_verilog -lib -noautowire ${childFiles.map((f) => JSON.stringify(f)).join(' ')}`);
   lines.push(`read_verilog -noautowire ${JSON.stringify(file)}`);
   // Out of context: no I/O or clock buffers (they belong to the FPGA project's top).
-  lines.push(`synth_xilinx -family xcup -top ${top} -noiopad -noclkbuf`);
+  lines.push(`synth_xilinx -family xcup -top ${top} -noiopad -noclkbuf -nosrl`);
   lines.push('stat');
   // ltp sees an instance as one combinational cell from all its inputs to all its outputs,
   // which invents loops through registered submodules: depth is measured inside the module,

@@ -174,7 +174,7 @@ describe('sta derivation on known circuits', () => {
 
   it('on a small SwiftKV-MHA, the figure through interface models equals the whole design flattened', async () => {
     const lane = { headDim: 16, pe: 4, maxContext: 64, rescale: 'multiply' as const, dataFormat: Q(15, 17), scoreFormat: Q(15, 17), exp2: { indexBits: 5, interpBits: 12, tableFracBits: 30 } };
-    const design = emitDesign(buildMha({ lane, heads: 2, maxHeads: 32, gemv: { group: 32, maxCols: 4096 }, name: 'swiftkv_mha' }).module);
+    const design = emitDesign(buildMha({ lane, heads: 1, maxHeads: 32, gemv: { group: 32, maxCols: 4096 }, name: 'swiftkv_mha' }).module);
     const synth = await synthDesign(design);
     const t = (await timeDesign(design, synth)).get(design.top)!;
     const prims = design.modules.filter((m) => m.module.primitive);
