@@ -18,6 +18,7 @@ const configs: Record<string, DspTileConfig> = {
   lateC: { a: s(26), b: u(17), post: { kind: 'c', c: u(17), late: true }, pWidth: 44 },
   dynamic: { a: u(26), b: s(18), post: { kind: 'dynamic', c: s(48) }, pWidth: 48 },
   dynamicLate: { a: s(27), b: s(18), post: { kind: 'dynamic', c: s(30), late: true }, pWidth: 48 },
+  dynamicLateReset: { a: s(27), b: s(18), post: { kind: 'dynamic', c: s(48), late: true, cReset: true }, pWidth: 48 },
 };
 
 /** xorshift32, enough for operand streams. */
@@ -50,9 +51,11 @@ describe('DSP tiles', () => {
       const sim = new Simulator(m);
       const r = rng(label.length * 7919);
       const lat = dspTileLatency(cfg);
-      const inputs: { a: bigint; b: bigint; d?: bigint; c?: bigint; load?: boolean; zsel?: number }[] = [];
+      const inputs: { a: bigint; b: bigint; d?: bigint; c?: bigint; cRst?: boolean; load?: boolean; zsel?: number }[] = [];
       const late = (cfg.post?.kind === 'c' || cfg.post?.kind === 'dynamic') && cfg.post.late === true;
       let pendingC = 0n;
+      let pendingRst = false;
+      const hasRst = cfg.post?.kind === 'dynamic' && cfg.post.cReset === true;
       const want: bigint[] = [];
       let pPrev = 0n;
       for (let i = 0; i < 400 + lat; i++) {
@@ -63,6 +66,7 @@ describe('DSP tiles', () => {
           ...(cfg.post?.kind === 'c' || cfg.post?.kind === 'dynamic' ? { c: operand(cfg.post.c, r, i + 1) } : {}),
           ...(cfg.post?.kind === 'accumulate' ? { load: i % 5 === 0 } : {}),
           ...(cfg.post?.kind === 'dynamic' ? { zsel: r() % 4 } : {}),
+          ...(hasRst ? { cRst: r() % 3 === 0 } : {}),
         };
         if (i < 400) {
           inputs.push(x);
@@ -75,7 +79,9 @@ describe('DSP tiles', () => {
         if (cfg.post?.kind === 'c' || cfg.post?.kind === 'dynamic') {
           // A late c belongs to the vector of the previous cycle.
           sim.set('c', Value.wrap(late ? pendingC : x.c!, cfg.post.c));
+          if (hasRst) sim.set('c_rst', (late ? pendingRst : x.cRst!) ? 1 : 0);
           pendingC = x.c!;
+          pendingRst = x.cRst ?? false;
         }
         if (cfg.post?.kind === 'accumulate') sim.set('load', x.load ? 1 : 0);
         if (cfg.post?.kind === 'dynamic') sim.set('zsel', x.zsel!);

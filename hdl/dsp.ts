@@ -11,6 +11,7 @@
  *                                                     a P output of another tile: C register only)
  *     load  optional: P = M (1) or P = P + M (0)      accumulate, a dynamic OPMODE
  *     zsel  optional (dynamic post-add): P = M (0), M + C (1), P + M (2)
+ *     c_rst optional (dynamic, `cReset`): C reads as 0, a synchronous reset of the C register
  *   output
  *     p   = (a +/- d) * b  [+ c | accumulated], <= 48 bits, at t + latency
  *
@@ -40,7 +41,7 @@ export interface DspTileConfig {
   readonly post?:
     | { readonly kind: 'c'; readonly c: HwType; readonly late?: boolean }
     | { readonly kind: 'accumulate' }
-    | { readonly kind: 'dynamic'; readonly c: HwType; readonly late?: boolean };
+    | { readonly kind: 'dynamic'; readonly c: HwType; readonly late?: boolean; readonly cReset?: boolean };
   /** Width of p (signed, <= 48): must hold every value p can take (checked against the bound). */
   readonly pWidth: number;
 }
@@ -60,7 +61,7 @@ export function dspTileName(c: DspTileConfig): string {
   parts.push(`b${tag(c.b)}`);
   if (c.post?.kind === 'c') parts.push(`c${tag(c.post.c)}${c.post.late ? 'l' : ''}`);
   if (c.post?.kind === 'accumulate') parts.push('acc');
-  if (c.post?.kind === 'dynamic') parts.push(`z${tag(c.post.c)}${c.post.late ? 'l' : ''}`);
+  if (c.post?.kind === 'dynamic') parts.push(`z${tag(c.post.c)}${c.post.late ? 'l' : ''}${c.post.cReset ? 'r' : ''}`);
   parts.push(`p${c.pWidth}`);
   return parts.join('_');
 }
@@ -181,7 +182,19 @@ export function dspTile(c: DspTileConfig): Module {
   if (c.post?.kind === 'c' || c.post?.kind === 'dynamic') {
     const cin = m.input('c', c.post.c, c.post.late ? 'post-adder operand, one cycle after a and b' : 'post-adder operand');
     const cS = c.post.c.signed ? cin : cin.zext(c.post.c.width + 1).asSigned();
-    const cReg = delay('c', cS, lat - (c.post.late ? 2 : 1));
+    const cDepth = lat - (c.post.late ? 2 : 1);
+    let cReg: Expr;
+    if (c.post.kind === 'dynamic' && c.post.cReset) {
+      // The C register's synchronous reset: c_rst travels with c and clears its last register.
+      const crst = m.input('c_rst', u(1), 'with c: C reads as 0 (the C register is reset)');
+      const cPrev = delay('c', cS, cDepth - 1);
+      const rPrev = delay('c_rst', crst, cDepth - 1);
+      const cLast = m.reg(`c${cDepth}`, cS.type, dom);
+      cLast.set(mux(rPrev, lit(0, cS.type), cPrev));
+      cReg = cLast;
+    } else {
+      cReg = delay('c', cS, cDepth);
+    }
     if (c.post.kind === 'c') {
       p.set(mToP.add(cReg.resize(c.pWidth)).trunc(c.pWidth));
     } else {
@@ -206,7 +219,7 @@ export function dspTile(c: DspTileConfig): Module {
  * Golden model of one tile step: the value p takes `latency` cycles after inputs (a, b, d, c,
  * load) given the previous p (for accumulation). Arguments are raw integers of the port types.
  */
-export function dspTileGolden(c: DspTileConfig, x: { a: bigint; b: bigint; d?: bigint; c?: bigint; load?: boolean; zsel?: number }, pPrev = 0n): bigint {
+export function dspTileGolden(c: DspTileConfig, x: { a: bigint; b: bigint; d?: bigint; c?: bigint; cRst?: boolean; load?: boolean; zsel?: number }, pPrev = 0n): bigint {
   const within = (v: bigint, t: HwType, what: string): bigint => {
     if (v < minValue(t) || v > maxValue(t)) throw new RangeError(`${what} = ${v} does not fit ${typeName(t)}`);
     return v;
@@ -223,7 +236,7 @@ export function dspTileGolden(c: DspTileConfig, x: { a: bigint; b: bigint; d?: b
   if (c.post?.kind === 'accumulate') p += x.load ? 0n : pPrev;
   if (c.post?.kind === 'dynamic') {
     const z = x.zsel ?? 0;
-    if (z === 1) p += within(x.c ?? 0n, c.post.c, 'c');
+    if (z === 1 && !x.cRst) p += within(x.c ?? 0n, c.post.c, 'c');
     if (z === 2) p += pPrev;
   }
   return BigInt.asIntN(c.pWidth, p);

@@ -146,7 +146,8 @@ export function placeTile(p: Pipeline, name: string, stage: number, x: TileInput
     wires = { a: m.wire(`${inst}_gemv_a`, s(DSP48E2.aBits)), b: m.wire(`${inst}_gemv_b`, s(DSP48E2.bBits)), c: m.wire(`${inst}_gemv_c`, s(DSP48E2.pBits)) };
     a = mux(g.en, wires.a, a);
     b = mux(g.en, wires.b, b);
-    cIn = mux(g.en, wires.c, cIn);
+    // A tile without C in attention (zsel 0 there) takes the GEMV C straight: no multiplexer.
+    cIn = c ? mux(g.en, wires.c, cIn) : wires.c;
     zsel = mux(g.en, g.zsel, zsel);
   }
   const h = m.instance(inst, laneTile(), { a, b, c: cIn, zsel }, { domain: p.domain });
