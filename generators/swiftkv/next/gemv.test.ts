@@ -99,7 +99,12 @@ describe('GEMV on the MHA top', () => {
         const rdy: boolean[] = [];
         for (let i = 0; i < H; i++) { const r = rng.next() * 100 < rp; rdy.push(r); sim.set(`y${i}_tready`, r ? 1 : 0); }
         const fired = Object.fromEntries(Object.entries(src).map(([nm, st]) => [nm, st.o && sim.get(`${nm}_tready`).isTrue()]));
-        for (let i = 0; i < H; i++) if (rdy[i] && sim.get(`y${i}_tvalid`).isTrue()) { ys[i]!.push(sim.get(`y${i}_tdata`).toBigInt()); if (sim.get(`y${i}_tlast`).isTrue()) lasts[i]!.push(ys[i]!.length); }
+        for (let i = 0; i < H; i++) if (rdy[i] && sim.get(`y${i}_tvalid`).isTrue()) {
+          const bits = sim.get(`y${i}_tdata`).bits;
+          const keep = Number(sim.get(`y${i}_tkeep`).bits);
+          for (let k = 0; k < 4; k++) if ((keep >> k) & 1) ys[i]!.push(BigInt.asIntN(48, bits >> BigInt(48 * k)));
+          if (sim.get(`y${i}_tlast`).isTrue()) lasts[i]!.push(ys[i]!.length);
+        }
         const done = sim.get('done').isTrue();
         const err = sim.get('status_error').isTrue();
         sim.tick();

@@ -24,7 +24,7 @@
  * leaves on the lane's y stream one row per cycle while the next pass runs.
  * Row order of a lane's block: tile 0 row 0, tile 0 row 1, tile 1 row 0, ...
  */
-import { Module, u, s, mux, lit, cat, clog2, type Expr, type Signal } from '../../../hdl/index.ts';
+import { Module, u, s, mux, lit, cat, clog2, type Expr } from '../../../hdl/index.ts';
 import { streamOutput } from '../../../hdl/stream.ts';
 
 /** Columns per chunk accumulated in a tile's P before unpacking. */
@@ -81,47 +81,64 @@ export function unpackChunkHw(p: Expr): { s0: Expr; s1: Expr } {
 
 const cache = new Map<string, Module>();
 
+/** Rows per beat of a lane's y stream. */
+export const GEMV_Y_ROWS = 4;
+/** Cycles from a chunk's last MAC issue until its unpacked sums can be read (P +3, unpack 2, add 1). */
+export const GEMV_SUM_READY = 6;
+/** Cycles from a group's row-1 scaling issue until y is final (P +3 for row 1, then written). */
+export const GEMV_Y_READY = 4;
+/** Idle cycles between two groups scaled back to back (the y shift pair must settle). */
+export const GEMV_SCALE_GAP = 3;
+
 /**
  * One lane's GEMV datapath around its T tiles. Every control input comes from the top's GEMV
  * controller and is the same for every lane (lockstep); `w`, `s` are this lane's share of the
  * weight and scale beats.
+ *
+ * Per tile: the packed weights (A), the activation or the scale (B), y as C (scaling only);
+ * the chunk unpacking over two stages into two group sums (one per row; a group is scaled
+ * right after the next group's first chunk, before that chunk's unpacking restarts them);
+ * y in a pair of registers that shift (y1 to the front, the new P to the back) so C always
+ * reads the front one: row 0's y at its scaling, row 1's a cycle later, no multiplexer.
  */
 export function buildGemvUnit(p: GemvUnitParams): Module {
   const name = gemvUnitName(p);
   const hit = cache.get(name);
   if (hit) return hit;
   const T = p.tiles;
+  const rowsPerLane = 2 * T;
+  const beats = Math.ceil(rowsPerLane / GEMV_Y_ROWS);
   const m = new Module(name);
-  m.doc = `GEMV datapath of one lane around its ${T} DSP tiles: packed weights in, chunk unpacking, group sums, scaling on the tiles, y out.`;
+  m.doc = `GEMV datapath of one lane around its ${T} DSP tiles: packed weights in, chunk unpacking, group sums, scaling on the tiles, y out ${GEMV_Y_ROWS} rows per beat.`;
   m.generator = { name: 'generators/swiftkv/gemv.ts buildGemvUnit', params: { ...p } };
   const cd = m.clockDomain();
+  const dom = { domain: cd, reset: null };
   // Issue-cycle controls.
   const mac = m.input('mac', u(1), 'a MAC cycle: one column');
   const chunkFirst = m.input('chunk_first', u(1), 'the first column of a chunk: P restarts');
   const chunkLast = m.input('chunk_last', u(1), 'the last column of a chunk: its P is unpacked 3 cycles later');
-  const groupFirst = m.input('group_first', u(1), 'the chunk is the first of its group: the group sum restarts');
-  const accBuf = m.input('acc_buf', u(1), 'group-sum buffer the chunk adds to');
+  const groupFirst = m.input('group_first', u(1), 'the chunk is the first of its group: the group sums restart');
   const int4 = m.input('int4', u(1), '1: INT4 weights, two columns per beat');
-  const phase = m.input('phase', u(1), 'INT4: 0 the beat\'s first column, 1 its second');
+  const phase = m.input('phase', u(1), "INT4: 0 the beat's first column, 1 its second");
   const x = m.input('x', s(8), 'activation of the column');
   const scale = m.input('scale', u(1), 'a scaling cycle');
   const scaleRow = m.input('scale_row', u(1), 'row (0 or 1) of every tile scaled now');
-  const scaleBuf = m.input('scale_buf', u(1), 'group-sum buffer being scaled');
-  const firstGroup = m.input('first_group', u(1), 'the first group of a pass: y starts from 0');
-  const copy = m.input('copy', u(1), 'pass end: y to the output register');
-  const emit = m.input('emit', u(clog2(2 * T + 1)), 'rows of this lane to send after the copy');
-  const lastPass = m.input('last_pass', u(1), 'the copy is the job\'s last: tlast on its last row');
+  const firstGroup = m.input('first_group', u(1), 'the first group of a pass: y starts from its product (C unused)');
+  const emitStart = m.input('emit_start', u(1), 'pass end: y is final; start sending this lane\'s rows');
+  const emit = m.input('emit', u(clog2(rowsPerLane + 1)), 'rows of this lane to send (at emit_start)');
+  const lastPass = m.input('last_pass', u(1), "the job's last rows of this lane: tlast on the last beat");
   const w = m.input('w', u(T * 16), 'tile t: bits [16t+15:16t] = INT8 {w1, w0}, or INT4 {w1 col+1, w0 col+1, w1 col, w0 col}');
   const sc = m.input('s', u(T * 32), 'tile t: bits [32t+31:32t] = {scale row 1, scale row 0}');
-  const tileP = m.input('tile_p', u(T * GEMV_Y_BITS), 'P of every tile (the lane\'s gemv_p)');
+  const tileP = m.input('tile_p', u(T * GEMV_Y_BITS), "P of every tile (the lane's gemv_p)");
   const outA = m.output('tile_a', u(T * 27));
   const outB = m.output('tile_b', u(T * 18));
   const outC = m.output('tile_c', u(T * GEMV_Y_BITS), 'one cycle after A and B');
-  m.output('tile_zsel', u(2)).set(mux(scale, lit(1, u(2)), mux(chunkFirst, lit(0, u(2)), lit(2, u(2)))));
-  const y = streamOutput(m, 'y', s(GEMV_Y_BITS), { last: true, doc: 'y rows of this lane, exact' });
-  const yEmpty = m.output('y_empty', u(1), 'the output register has been sent');
+  m.output('tile_zsel', u(2)).set(mux(scale, mux(firstGroup, lit(0, u(2)), lit(1, u(2))), mux(chunkFirst, lit(0, u(2)), lit(2, u(2)))));
+  const y = streamOutput(m, 'y', u(GEMV_Y_ROWS * GEMV_Y_BITS), { last: true, doc: `${GEMV_Y_ROWS} rows of this lane (row k at bits [48k+47:48k]), exact` });
+  const yKeep = m.output('y_tkeep', u(GEMV_Y_ROWS), 'row k of the beat is a row of W (not past M)');
+  const yEmpty = m.output('y_empty', u(1), 'no row left to send');
 
-  // Controls as the tiles' P leaves them (3 cycles later): which P is what.
+  // Controls as the tiles' P leaves them (3 cycles later) and through the unpacking.
   const delay = (nm: string, e: Expr, n: number): Expr => {
     let v = e;
     for (let k = 1; k <= n; k++) {
@@ -131,64 +148,74 @@ export function buildGemvUnit(p: GemvUnitParams): Module {
     }
     return v;
   };
-  const pChunk = delay('chunk_done', mac.and(chunkLast), 3);
-  const pGroupFirst = delay('group_first', groupFirst, 3);
-  const pBuf = delay('acc_buf', accBuf, 3);
+  const chunkDone = delay('chunk_done', mac.and(chunkLast), 3); // P of a chunk end is out
+  const sumWrite = delay('sum_write', chunkDone, 2); // ... and unpacked, two stages later
+  const sumRestart = delay('sum_restart', groupFirst, 5);
   const pScale = delay('scale', scale, 3);
-  const pRow = delay('scale_row', scaleRow, 3);
-  const cRow = delay('c_row', scaleRow, 1);
-  const cFirst = delay('c_first', firstGroup, 1);
+  // y pair shift: when row 1 is issued (its C needs y1 in front), and when each result is out.
+  const shift = m.wire('y_shift', scale.and(scaleRow).or(pScale));
 
   const aParts: Expr[] = [];
   const bParts: Expr[] = [];
   const cParts: Expr[] = [];
-  const yRegs: Signal[] = [];
+  const rows: Expr[] = [];
   for (let t = 0; t < T; t++) {
     const wt = w.slice(16 * t + 15, 16 * t);
     const w8 = [wt.slice(7, 0).asSigned(), wt.slice(15, 8).asSigned()];
     const nib = (k: number): Expr => wt.slice(4 * k + 3, 4 * k).asSigned().sext(8);
     const w0 = mux(int4, mux(phase, nib(2), nib(0)), w8[0]!);
     const w1 = mux(int4, mux(phase, nib(3), nib(1)), w8[1]!);
-    // Two group-sum buffers per row.
-    const sums = [0, 1].map((b) => [0, 1].map((r) => m.reg(`t${t}_sum_b${b}_r${r}`, s(GEMV_SUM_BITS), { domain: cd, reset: null })));
+    // Unpacking in two stages (unpackChunkHw split at the register).
     const pt = tileP.slice((t + 1) * GEMV_Y_BITS - 1, t * GEMV_Y_BITS).asSigned();
-    const { s0, s1 } = unpackChunkHw(pt);
-    [s0, s1].forEach((part, r) => {
-      [0, 1].forEach((b) => {
-        const sum = sums[b]![r]!;
-        m.when(pChunk.and(pBuf.eq(b)), () => sum.set(mux(pGroupFirst, part.resize(GEMV_SUM_BITS), sum.add(part.resize(GEMV_SUM_BITS)).trunc(GEMV_SUM_BITS))));
-      });
+    const lowOff = m.reg(`t${t}_low`, u(GEMV_FIELD), dom);
+    const top = m.reg(`t${t}_top`, s(20), dom); // floor(P / 2^18): |S1| <= 2^17 + 1 fits 20 bits
+    lowOff.set(pt.slice(GEMV_FIELD - 1, 0).add(lit(GEMV_OFF, u(GEMV_FIELD))).trunc(GEMV_FIELD));
+    top.set(pt.shr(GEMV_FIELD).trunc(20));
+    const s0 = m.reg(`t${t}_s0`, s(GEMV_FIELD + 1), dom);
+    const s1 = m.reg(`t${t}_s1`, s(20), dom);
+    s0.set(lowOff.zext(GEMV_FIELD + 1).asSigned().sub(GEMV_OFF).trunc(GEMV_FIELD + 1));
+    s1.set(top.add(lowOff.lt(GEMV_OFF).zext(2).asSigned()).trunc(20));
+    const sums = [s0, s1].map((part, r) => {
+      const sum = m.reg(`t${t}_sum${r}`, s(GEMV_SUM_BITS), dom);
+      m.when(sumWrite, () => sum.set(mux(sumRestart, part.resize(GEMV_SUM_BITS), sum.add(part.resize(GEMV_SUM_BITS)).trunc(GEMV_SUM_BITS))));
+      return sum;
     });
-    const ys = [0, 1].map((r) => m.reg(`t${t}_y${r}`, s(GEMV_Y_BITS), { domain: cd, reset: null }));
-    ys.forEach((yr, r) => m.when(pScale.and(pRow.eq(r)), () => yr.set(pt)));
-    yRegs.push(...ys);
-    const sumNow = mux(scaleBuf, mux(scaleRow, sums[1]![1]!, sums[1]![0]!), mux(scaleRow, sums[0]![1]!, sums[0]![0]!));
+    const yFront = m.reg(`t${t}_y_front`, s(GEMV_Y_BITS), dom);
+    const yBack = m.reg(`t${t}_y_back`, s(GEMV_Y_BITS), dom);
+    m.when(shift, () => {
+      yFront.set(yBack);
+      yBack.set(pt);
+    });
+    rows.push(yFront, yBack);
     const scaleNow = mux(scaleRow, sc.slice(32 * t + 31, 32 * t + 16), sc.slice(32 * t + 15, 32 * t)).asSigned();
-    aParts.push(mux(scale, sumNow, packWeightsHw(w0, w1)));
+    aParts.push(mux(scale, mux(scaleRow, sums[1]!, sums[0]!), packWeightsHw(w0, w1)));
     bParts.push(mux(scale, scaleNow.sext(18), x.sext(18)));
-    cParts.push(mux(cFirst, lit(0, s(GEMV_Y_BITS)), mux(cRow, ys[1]!, ys[0]!)));
+    cParts.push(yFront);
   }
   outA.set(cat(...aParts.reverse()));
   outB.set(cat(...bParts.reverse()));
   outC.set(cat(...cParts.reverse()));
 
-  // Output: y copied at the pass end, shifted out one row per cycle.
-  const n = 2 * T;
-  const outRegs = Array.from({ length: n }, (_, k) => m.reg(`out${k}`, s(GEMV_Y_BITS), { domain: cd, reset: null }));
-  const left = m.reg('out_left', u(clog2(n + 1)), { domain: cd, reset: 0 });
+  // Output: straight from the y registers, GEMV_Y_ROWS rows per beat (rows past the lane's
+  // count are sent as 0 with tkeep low).
+  const left = m.reg('rows_left', u(clog2(rowsPerLane + 1)), { domain: cd, reset: 0 });
+  const beat = m.reg('out_beat', u(clog2(beats + 1)), { domain: cd, reset: 0 });
   const lastOfJob = m.reg('out_last_pass', u(1), { domain: cd, reset: 0 });
-  const pop = y.fire;
-  m.when(copy, () => {
-    outRegs.forEach((r, k) => r.set(yRegs[k]!));
+  m.when(emitStart, () => {
     left.set(emit.resize(left.width));
+    beat.set(0);
     lastOfJob.set(lastPass);
-  }).elsewhen(pop, () => {
-    outRegs.forEach((r, k) => r.set(k + 1 < n ? outRegs[k + 1]! : outRegs[k]!));
-    left.set(left.sub(1).trunc(left.width));
+  }).elsewhen(y.fire, () => {
+    left.set(mux(left.le(GEMV_Y_ROWS), lit(0, left.type), left.sub(GEMV_Y_ROWS).trunc(left.width)));
+    beat.set(beat.add(1).trunc(beat.width));
   });
+  const padded = [...rows, ...Array.from({ length: beats * GEMV_Y_ROWS - rowsPerLane }, () => lit(0, s(GEMV_Y_BITS)))];
+  let word: Expr = cat(...padded.slice(0, GEMV_Y_ROWS).reverse());
+  for (let b = 1; b < beats; b++) word = mux(beat.eq(b), cat(...padded.slice(b * GEMV_Y_ROWS, (b + 1) * GEMV_Y_ROWS).reverse()), word);
   y.valid.set(left.ne(0));
-  y.data.set(outRegs[0]!);
-  y.last!.set(lastOfJob.and(left.eq(1)));
+  y.data.set(word);
+  y.last!.set(lastOfJob.and(left.le(GEMV_Y_ROWS)));
+  yKeep.set(cat(...Array.from({ length: GEMV_Y_ROWS }, (_, k) => left.gt(k)).reverse()));
   yEmpty.set(left.eq(0));
   cache.set(name, m);
   return m;

@@ -14,7 +14,7 @@ import { Fsm } from '../../../hdl/fsm.ts';
 import { streamInput, streamWires } from '../../../hdl/stream.ts';
 import { buildSkid } from '../../common/skid.ts';
 import { buildLane, laneCycles, type LaneTiming } from './lane.ts';
-import { buildGemvUnit, GEMV_CHUNK, GEMV_MAX_GROUP, GEMV_Y_BITS } from './gemv.ts';
+import { buildGemvUnit, GEMV_CHUNK, GEMV_MAX_GROUP, GEMV_Y_BITS, GEMV_Y_ROWS, GEMV_SUM_READY, GEMV_Y_READY } from './gemv.ts';
 import { HEAD_SAT_BITS } from './norm.ts';
 import type { LaneConfig } from './config.ts';
 import type { LaneParamsInput } from './numerics.ts';
@@ -64,20 +64,43 @@ export function gemvCycles(o: { M: number; N: number; G: number; T: number; H: n
   const { M, N, G, T, H } = o;
   const R = 2 * T * H;
   const groups = N / G;
-  const mids = G > GEMV_CHUNK ? groups - 1 : Math.max(groups - 2, 0);
-  const endScale = G > GEMV_CHUNK || groups < 2 ? 2 : 5;
-  const passLen = N + 2 * mids + 3 + endScale + 3 + 1; // first MAC .. copy
   const passes = Math.ceil(M / R);
-  const emitMax = (p: number): number => Math.max(0, Math.min(2 * T, M - p * R));
-  let copy = N / GEMV_X_PER_BEAT; // the cycle before the first MAC
-  let prevCopy = -Infinity;
-  let prevEmit = 0;
+  const beatsOf = (rows: number): number => Math.ceil(rows / GEMV_Y_ROWS);
+  const laneRows = (p: number): number => Math.max(0, Math.min(2 * T, M - p * R)); // lane 0 has the most
+  let t = N / GEMV_X_PER_BEAT + 1; // the first MAC cycle
+  let drained = -Infinity; // first cycle with every lane's y empty
   for (let p = 0; p < passes; p++) {
-    copy = Math.max(copy + passLen, prevCopy + prevEmit + 1);
-    prevCopy = copy;
-    prevEmit = emitMax(p);
+    // Columns, with the scaling of group g - 1 after the first chunk of group g.
+    let c = t; // next MAC cycle
+    let firstScaled = false;
+    const scale = (at: number): number => {
+      // Two scaling cycles; a pass's first group waits until the previous rows have left.
+      const s0 = firstScaled ? at : Math.max(at, drained);
+      firstScaled = true;
+      return s0 + 1; // the row-1 cycle
+    };
+    let last = -1; // the last scaling cycle
+    for (let g = 0; g < groups; g++) {
+      for (let ch = 0; ch < G / GEMV_CHUNK; ch++) {
+        c += GEMV_CHUNK; // a chunk of MAC cycles; c is the cycle after it
+        if (ch === 0 && g >= 1) {
+          last = scale(c);
+          c = last + 1;
+        }
+      }
+    }
+    // c - 1 was the last MAC cycle (or the previous group's scaling).
+    const lastMac = c - 1;
+    const prevScaled = last === lastMac; // the last chunk triggered the previous group's scaling
+    const waitStart = lastMac + 1;
+    const scaleAt = prevScaled ? waitStart + (GEMV_SUM_READY - 1) : Math.max(waitStart + (GEMV_SUM_READY - 1), lastMac + GEMV_SUM_READY);
+    last = scale(scaleAt);
+    const emit = last + GEMV_Y_READY;
+    drained = emit + beatsOf(laneRows(p)) + 1;
+    t = emit + 1;
   }
-  return copy + prevEmit + 2;
+  // After the last emit: the rows leave, then DRAIN sees every lane empty and done follows.
+  return drained + 1;
 }
 
 export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timing: LaneTiming; tiles: number } {
@@ -133,9 +156,9 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const gEn = m.wire('gemv_en', u(1));
   const gc = {
     mac: m.wire('g_mac', u(1)), chunk_first: m.wire('g_chunk_first', u(1)), chunk_last: m.wire('g_chunk_last', u(1)),
-    group_first: m.wire('g_group_first', u(1)), acc_buf: m.wire('g_acc_buf', u(1)), int4: m.wire('g_int4', u(1)),
+    group_first: m.wire('g_group_first', u(1)), int4: m.wire('g_int4', u(1)),
     phase: m.wire('g_phase', u(1)), x: m.wire('g_x', sT(8)), scale: m.wire('g_scale', u(1)), scale_row: m.wire('g_scale_row', u(1)),
-    scale_buf: m.wire('g_scale_buf', u(1)), first_group: m.wire('g_first_group', u(1)), copy: m.wire('g_copy', u(1)),
+    first_group: m.wire('g_first_group', u(1)), emit_start: m.wire('g_emit_start', u(1)),
   };
   const wBeat = m.wire('w_beat', u(H * T * 16));
   const sBeat = m.wire('s_beat', u(H * T * 32));
@@ -180,12 +203,13 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
       w: wBeat.slice((i + 1) * T * 16 - 1, i * T * 16),
       s: sBeat.slice((i + 1) * T * 32 - 1, i * T * 32),
       tile_p: inst.out('gemv_p'),
-      y: { kind: 'stream', side: 'source', valid: m.output(`y${i}_tvalid`, u(1)), ready: m.input(`y${i}_tready`, u(1)), data: m.output(`y${i}_tdata`, sT(GEMV_Y_BITS), 'GEMV rows of this lane, exact'), last: m.output(`y${i}_tlast`, u(1)) },
+      y: { kind: 'stream', side: 'source', valid: m.output(`y${i}_tvalid`, u(1)), ready: m.input(`y${i}_tready`, u(1)), data: m.output(`y${i}_tdata`, u(GEMV_Y_ROWS * GEMV_Y_BITS), `GEMV: ${GEMV_Y_ROWS} rows of this lane, row k at [48k+47:48k], signed, exact`), last: m.output(`y${i}_tlast`, u(1)) },
     }, { domain: cd });
     tileIn.gemv_zsel.set(unit.out('tile_zsel'));
     tileIn.gemv_a.set(unit.out('tile_a'));
     tileIn.gemv_b.set(unit.out('tile_b'));
     tileIn.gemv_c.set(unit.out('tile_c'));
+    m.output(`y${i}_tkeep`, u(GEMV_Y_ROWS), 'GEMV: row k of the beat is a row of W').set(unit.out('y_tkeep'));
     yEmpty.push(unit.out('y_empty'));
     m.output(`o${i}_tuser`, u(HEAD_SAT_BITS), "the head's saturation mask (with o_tlast)").set(inst.out('o_tuser'));
     m.when(startFire, () => {
@@ -221,7 +245,9 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   sBeat.set(sc.sink.data);
 
   const cw = clog2(maxN + 1);
-  const g = new Fsm(m, 'gemv', ['IDLE', 'LOADX', 'MAC', 'SCALE', 'GAP', 'WAIT', 'TAIL', 'COPY', 'DRAIN'] as const, { domain: cd });
+  // MAC: columns; SCALE: the two scaling cycles of a group; GAP, WAIT: idle cycles (y pair,
+  // unpacking); EMIT: y is final, the lanes start sending; DRAIN: the job's last rows leave.
+  const g = new Fsm(m, 'gemv', ['IDLE', 'LOADX', 'MAC', 'SCALE', 'WAIT', 'TAIL', 'EMIT', 'DRAIN'] as const, { domain: cd });
   const gemvStart = m.wire('gemv_start', startFire.and(cfgMode));
   const colsOk = m.wire('gemv_cfg_ok', cfgCols.ne(0).and(cfgCols.le(maxN)).and(cfgRows.ne(0)).and(cfgCols.slice(clog2(G) - 1, 0).eq(0)));
   const int4 = m.reg('gemv_int4', u(1), { domain: cd, reset: 0 });
@@ -230,10 +256,9 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const col = m.reg('col', u(cw), { domain: cd, reset: 0 });
   const phase = m.reg('w_phase', u(1), { domain: cd, reset: 0 });
   const scaleRow = m.reg('scale_row', u(1), { domain: cd, reset: 0 });
-  const scaleGroup = m.reg('scale_group', u(cw), { domain: cd, reset: 0 });
-  const scaleUpTo = m.reg('scale_up_to', u(cw), { domain: cd, reset: 0 });
-  const waitCount = m.reg('wait_count', u(3), { domain: cd, reset: 0 });
-  const lastScaleDone = m.reg('pass_scaled', u(1), { domain: cd, reset: 0 });
+  const scaleFirst = m.reg('scale_first_group', u(1), { domain: cd, reset: 0 });
+  const scaleLast = m.reg('scale_is_last', u(1), { domain: cd, reset: 0 });
+  const waitCount = m.reg('wait_count', u(4), { domain: cd, reset: 0 });
   const xbuf = m.memory('x_buf', { type: u(8 * GEMV_X_PER_BEAT), depth: Math.ceil(maxN / GEMV_X_PER_BEAT) });
   const xaw = xbuf.addrWidth;
   const xbw = clog2(GEMV_X_PER_BEAT);
@@ -245,31 +270,30 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const groupPos = col.slice(clog2(G) - 1, 0);
   const groupIdx = col.shr(clog2(G));
   const lastCol = m.wire('last_col', col.eq(nCols.sub(1).trunc(cw)));
+  const allYEmpty = yEmpty.reduce((a, b) => a.and(b));
   // A MAC cycle needs a weight beat; INT4 takes two cycles per beat.
   const macFire = m.wire('mac_fire', g.is('MAC').and(w.sink.valid));
   const chunkEnd = chunkPos.eq(GEMV_CHUNK - 1);
-  // Scaling cycles need the group's scale beat; it is taken with the second.
-  const scaleFire = m.wire('scale_fire', g.is('SCALE').and(sc.sink.valid));
+  // A scaling cycle needs the group's scale beat (taken with row 1), and before a pass's first
+  // group overwrites y, the previous pass's rows must have left.
+  const scaleFire = m.wire('scale_fire', g.is('SCALE').and(sc.sink.valid).and(scaleFirst.not().or(allYEmpty)));
   x.sink.ready.set(g.is('LOADX'));
   w.sink.ready.set(g.is('MAC').and(int4.not().or(phase)));
   sc.sink.ready.set(scaleFire.and(scaleRow));
 
-  gEn.set(g.isAny('MAC', 'SCALE', 'GAP', 'WAIT', 'TAIL'));
+  gEn.set(g.isAny('MAC', 'SCALE', 'WAIT', 'TAIL'));
   gc.mac.set(macFire);
   gc.chunk_first.set(chunkPos.eq(0));
   gc.chunk_last.set(chunkEnd);
   gc.group_first.set(groupPos.lt(GEMV_CHUNK));
-  gc.acc_buf.set(groupIdx.bit(0));
   gc.int4.set(int4);
   gc.phase.set(phase);
   gc.x.set(xSel.asSigned());
   gc.scale.set(scaleFire);
   gc.scale_row.set(scaleRow);
-  gc.scale_buf.set(scaleGroup.bit(0));
-  gc.first_group.set(scaleGroup.eq(0));
-  const allYEmpty = yEmpty.reduce((a, b) => a.and(b));
-  const copyNow = m.wire('copy_now', g.is('COPY').and(allYEmpty));
-  gc.copy.set(copyNow);
+  gc.first_group.set(scaleFirst);
+  const emitNow = g.is('EMIT');
+  gc.emit_start.set(emitNow);
 
   const gDone = m.reg('gemv_done', u(1), { domain: cd, reset: 0 });
   gDone.set(0);
@@ -284,9 +308,8 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
     col.set(0);
     phase.set(0);
     scaleRow.set(0);
-    scaleGroup.set(0);
-    scaleUpTo.set(0);
-    lastScaleDone.set(0);
+    scaleFirst.set(1);
+    scaleLast.set(0);
   });
   m.when(x.sink.fire, () => {
     xCount.set(xCount.add(GEMV_X_PER_BEAT).trunc(cw));
@@ -296,49 +319,47 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
     m.when(int4, () => phase.set(phase.not()));
     col.set(col.add(1).trunc(cw));
     m.when(chunkEnd, () => {
-      m.when(lastCol, () => {
-        // Every group left is scaled once the last chunk is unpacked (3 cycles).
-        scaleUpTo.set(groupIdx.add(1).resize(cw));
-        waitCount.set(0);
-        lastScaleDone.set(1);
-        g.goto('WAIT');
-      }).elsewhen(groupPos.eq(GEMV_CHUNK - 1).and(groupIdx.ne(0)), () => {
-        // The first chunk of group g is done: group g - 1 is unpacked by now; scale it.
-        scaleUpTo.set(groupIdx.resize(cw));
+      // The first chunk of group g (g >= 1) is done: group g - 1 is unpacked, scale it now,
+      // before this chunk's unpacking restarts the sums.
+      const scalePrev = groupPos.eq(GEMV_CHUNK - 1).and(groupIdx.ne(0));
+      m.when(scalePrev, () => {
+        scaleLast.set(0);
         g.goto('SCALE');
+      }).elsewhen(lastCol, () => {
+        waitCount.set(0);
+        g.goto('WAIT');
       });
     });
-  });
-  // Two groups scaled back to back: the second reads y one cycle after the first's result is
-  // written (P leaves the tile 3 cycles after issue), so one idle cycle sits between them.
-  m.when(g.is('GAP'), () => g.goto('SCALE'));
-  m.when(g.is('WAIT'), () => {
-    waitCount.set(waitCount.add(1).trunc(3));
-    m.when(waitCount.eq(2), () => g.goto('SCALE'));
   });
   m.when(scaleFire, () => {
     scaleRow.set(scaleRow.not());
     m.when(scaleRow, () => {
-      scaleGroup.set(scaleGroup.add(1).trunc(cw));
-      m.when(scaleGroup.add(1).eq(scaleUpTo), () => {
-        m.when(lastScaleDone, () => {
-          waitCount.set(0);
-          g.goto('TAIL');
-        }).otherwise(() => g.goto('MAC'));
-      }).otherwise(() => g.goto('GAP'));
+      scaleFirst.set(0);
+      waitCount.set(0);
+      // After the last group's scaling: wait for y. After another group's: back to the
+      // columns, or (the pass's last column is done) wait for the last group's unpacking.
+      m.when(scaleLast, () => g.goto('TAIL')).elsewhen(col.eq(nCols), () => g.goto('WAIT')).otherwise(() => g.goto('MAC'));
     });
   });
-  // y is final 4 cycles after the last scaling cycle (P out at +3, y register at +4).
-  m.when(g.is('TAIL'), () => {
-    waitCount.set(waitCount.add(1).trunc(3));
-    m.when(waitCount.eq(2), () => g.goto('COPY'));
+  // WAIT: the last chunk's sums are ready GEMV_SUM_READY cycles after its last MAC, and a
+  // scaling right before needs GEMV_SCALE_GAP idle cycles; the counter covers both.
+  m.when(g.is('WAIT'), () => {
+    waitCount.set(waitCount.add(1).trunc(4));
+    m.when(waitCount.eq(GEMV_SUM_READY - 2), () => {
+      scaleLast.set(1);
+      g.goto('SCALE');
+    });
   });
-  m.when(copyNow, () => {
+  // y is final GEMV_Y_READY cycles after the last scaling cycle.
+  m.when(g.is('TAIL'), () => {
+    waitCount.set(waitCount.add(1).trunc(4));
+    m.when(waitCount.eq(GEMV_Y_READY - 2), () => g.goto('EMIT'));
+  });
+  m.when(emitNow, () => {
     m.when(rowsLeft.le(R), () => g.goto('DRAIN')).otherwise(() => {
       rowsLeft.set(rowsLeft.sub(R).trunc(17));
       col.set(0);
-      scaleGroup.set(0);
-      lastScaleDone.set(0);
+      scaleFirst.set(1);
       g.goto('MAC');
     });
   });
