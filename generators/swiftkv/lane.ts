@@ -289,11 +289,16 @@ export function buildAccNorm(c: LaneConfig): Module {
     outs.push(o.value);
     oSats.push(o.saturated);
   }
-  const anyOf = (xs: Expr[]): Expr => xs.reduce((a, b) => a.or(b));
-  m.output('acc_sat', u(1), 'this cycle: the Z or Y update saturated').set(
-    beatValid.and(beatFirst.and(zNext.saturated).or(anyOf(ySats))),
-  );
-  m.output('o_sat', u(1), 'with out_load: the output narrowing saturated').set(outLoad.and(anyOf(oSats)));
+  // Each element's flag is registered as it is found (one gate after the range test, so the
+  // flags lengthen no path); they are ORed a cycle later, from registers.
+  const ySatQ = m.reg('y_sat_q', u(c.P), { domain: cd, reset: 0 });
+  const zSatQ = m.reg('z_sat_q', u(1), { domain: cd, reset: 0 });
+  const oSatQ = m.reg('o_sat_q', u(c.P), { domain: cd, reset: 0 });
+  ySatQ.set(mux(beatValid, pack(ySats), lit(0, u(c.P))));
+  zSatQ.set(beatValid.and(beatFirst).and(zNext.saturated));
+  oSatQ.set(mux(outLoad, pack(oSats), lit(0, u(c.P))));
+  m.output('acc_sat', u(1), 'pulse, one cycle after a Z or Y update that saturated').set(ySatQ.orR().or(zSatQ));
+  m.output('o_sat', u(1), 'pulse, one cycle after an out_load whose narrowing saturated').set(oSatQ.orR());
   const newWord = m.wire('y_next', pack(updated));
   m.when(beatValid.or(outLoad), () => {
     for (let i = 0; i + 1 < c.B; i++) ring[i]!.set(ring[i + 1]!);
@@ -476,7 +481,10 @@ export function buildLane(input: LaneParamsInput): Module {
   last1.set(kvLastBeat);
   const qNarrowed = products.map((p) => narrowFlagged(A, p, f.scale.fracBits, qType(f.qScaled), 'rne'));
   const qScaled = m.wire('q_scaled', pack(qNarrowed.map((x) => x.value)));
-  const qSat = m.wire('q_sat', qValid1.and(qNarrowed.map((x) => x.saturated).reduce((a, b) => a.or(b))));
+  // Registered per element as found (no logic added to the ring's input path), ORed a cycle later.
+  const qSatQ = m.reg('q_sat_q', u(P), { domain: cd, reset: 0 });
+  qSatQ.set(mux(qValid1, pack(qNarrowed.map((x) => x.saturated)), lit(0, u(P))));
+  const qSat = qSatQ.orR();
   m.when(qValid1.or(kvFire), () => {
     for (let i = 0; i + 1 < B; i++) ring[i]!.set(ring[i + 1]!);
     ring[B - 1]!.set(mux(qValid1, qScaled, ring[0]!));
