@@ -53,7 +53,7 @@ import { createLimiter, secondsSince } from './jobs.ts';
 import { yosysCacheRoot, type DesignSynth, type FlowOptions, type ModuleSynth } from './synth.ts';
 import { CLOCK_TREE_FMAX_MHZ, DS923_DSP_FMAX_MHZ, DSP48E2_PS } from './timing-models/dsp48e2.ts';
 
-const TIMING_FORMAT = 3;
+const TIMING_FORMAT = 4;
 
 const modelDir = join(dirname(fileURLToPath(import.meta.url)), 'timing-models');
 /** Our `-specify` models of cells the Yosys library leaves without delays. */
@@ -251,10 +251,11 @@ export function parseSta(log: string, clocks: readonly string[] = []): StaPath |
   const fromRegister = last !== undefined && input !== undefined && clocks.includes(input);
   let from = input ?? '?';
   if (fromRegister) {
-    // nets[i] is the output of drivers[i]; a register is named after the net it drives.
+    // nets[i] is the output of drivers[i]. A flip-flop is named after the net it drives (its
+    // register); a RAM, DSP or tile by its cell, since its output net may carry a reader's name.
     const q = readableName(nets[drivers.length - 1] ?? '');
-    from = q && !q.startsWith('$') ? q : readableName(last.cell);
-    if (!/^FD/.test(last.type)) from += ` (${last.type}.${last.arc})`;
+    if (/^FD/.test(last.type)) from = q && !q.startsWith('$') ? q : readableName(last.cell);
+    else from = `${readableName(last.cell)} (${last.type}.${last.arc})`;
   }
   const arrivalPs = Number(head[1]) - (endsAtFlipFlopD ? FF_D_SETUP_TIEBREAK_PS : 0);
   return { arrivalPs, from, to, cells: fromRegister ? drivers.length - 1 : drivers.length, deadEnd };
@@ -359,10 +360,21 @@ export function staScript(o: ScriptInput): string {
   return lines.join('\n') + '\n';
 }
 
-interface StoredTiming {
+interface StaResult {
   kind: 'reg-to-reg' | 'in-to-out' | 'none';
   path: StaPath | null;
   unmodelled: string[];
+}
+
+/**
+ * What one run found, read from its `sta` log (the cache keeps the log, so a better parser
+ * needs no new Yosys run).
+ */
+function staResultOf(log: string, clocks: readonly string[]): StaResult {
+  const found = parseSta(log, clocks);
+  // A bare clock-to-out into nothing: the module has no register-to-register path.
+  const path = found && !(found.deadEnd && found.cells === 0) ? found : null;
+  return { kind: path ? (clocks.length > 0 ? 'reg-to-reg' : 'in-to-out') : 'none', path, unmodelled: unmodelledOf(log) };
 }
 
 /** Cell types without delays, from `sta`'s warnings. */
@@ -473,7 +485,7 @@ export async function timeDesign(
       const entry = await getOrCreateCacheEntry({
         root,
         name: `sta-${em.name.slice(0, 60)}-${key.slice(0, 16)}`,
-        isComplete: async (dir) => (await readFile(join(dir, 'timing.json'), 'utf8').then(() => true, () => false)),
+        isComplete: async (dir) => (await readFile(join(dir, 'sta.log'), 'utf8').then(() => true, () => false)),
         create: (out) =>
           withTempDir('yosys-sta-', async (work) => {
             const primFile = join(work, 'primitives.v');
@@ -482,18 +494,14 @@ export async function timeDesign(
             if (writeIlm) await writeFile(wrapperFile, wrapper);
             const script = scriptFor([join(s.dir, 'netlist.il'), ...childRuns.map((c) => c.ilm!)], prims.length ? primFile : null, wrapperFile);
             const log = await runYosys(script, `yosys sta of ${em.name}`, { cwd: work });
-            const found = parseSta(log, clocks);
-            // A bare clock-to-out into nothing: the module has no register-to-register path.
-            const path = found && !(found.deadEnd && found.cells === 0) ? found : null;
-            const stored: StoredTiming = { kind: path ? (clocks.length > 0 ? 'reg-to-reg' : 'in-to-out') : 'none', path, unmodelled: unmodelledOf(log) };
             if (writeIlm) await writeFile(join(out, 'ilm.il'), await readFile(join(work, 'ilm.il')));
-            await writeFile(join(out, 'log.txt'), log.slice(log.lastIndexOf('Executing STA pass')));
-            await writeFile(join(out, 'timing.json'), JSON.stringify(stored, null, 1) + '\n');
+            await writeFile(join(out, 'script.ys'), script);
+            await writeFile(join(out, 'sta.log'), log.slice(log.lastIndexOf('Executing STA pass')));
           }),
       });
       return { entry, seconds: secondsSince(t0) };
     });
-    const stored = JSON.parse(await readFile(join(entry.dir, 'timing.json'), 'utf8')) as StoredTiming;
+    const stored = staResultOf(await readFile(join(entry.dir, 'sta.log'), 'utf8'), clocks);
     finished++;
     opts.onProgress?.(`yosys sta [${finished}/${N}] ${em.name} ${entry.cached ? 'cached' : seconds}`);
     // The module's figure: its own run, or a child's figure when that is worse.
