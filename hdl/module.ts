@@ -169,6 +169,8 @@ export class Memory {
   readonly addrWidth: number;
   readonly init: readonly bigint[] | undefined;
   doc: string | undefined;
+  /** Verilog attributes on the declaration, e.g. { ram_style: 'distributed' }. */
+  attributes: Record<string, string> | undefined;
 
   constructor(readonly module: Module, readonly name: string, opts: MemoryOptions, readonly loc: SourceLoc | undefined) {
     if (!Number.isInteger(opts.depth) || opts.depth < 1 || opts.depth > 1 << 24) {

@@ -548,7 +548,8 @@ class ModuleEmitter {
     const name = this.memName(mem);
     this.consumer = name;
     const t = mem.type;
-    this.declLines.push(`  reg ${declType(t)}${name} [0:${mem.depth - 1}];${mem.doc ? ` // ${mem.doc}` : ''}`);
+    const attrs = mem.attributes ? `(* ${Object.entries(mem.attributes).map(([k, v]) => `${k} = "${v}"`).join(', ')} *) ` : '';
+    this.declLines.push(`  ${attrs}reg ${declType(t)}${name} [0:${mem.depth - 1}];${mem.doc ? ` // ${mem.doc}` : ''}`);
     if (mem.init) {
       this.bodyLines.push(`  initial begin`);
       mem.init.forEach((v, i) => this.bodyLines.push(`    ${name}[${i}] = ${literal(v, t).text};`));

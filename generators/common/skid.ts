@@ -52,3 +52,30 @@ export function buildSkid(data: HwType, opts: { last?: boolean } = {}): Module {
   cache.set(name, m);
   return m;
 }
+
+/**
+ * A one-entry input register for streams that never need a beat every cycle (one beat per
+ * several cycles): data and valid are registers; ready is `empty or taken now`.
+ */
+export function buildInputRegister(data: HwType): Module {
+  const name = `inreg_w${data.width}`;
+  const hit = cache.get(name);
+  if (hit) return hit;
+  const m = new Module(name);
+  m.doc = 'One-entry stream register: data and valid registered, ready = empty or the held beat is taken.';
+  m.generator = { name: 'generators/common/skid.ts buildInputRegister', params: { width: data.width } };
+  const cd = m.clockDomain();
+  const i = streamInput(m, 'in', u(data.width));
+  const o = streamOutput(m, 'out', u(data.width));
+  const full = m.reg('full', u(1), { domain: cd, reset: 0 });
+  const word = m.reg('word', u(data.width), { domain: cd, reset: null });
+  i.ready.set(full.not().or(o.ready));
+  m.when(i.fire, () => {
+    full.set(1);
+    word.set(i.data);
+  }).elsewhen(o.ready, () => full.set(0));
+  o.valid.set(full);
+  o.data.set(word);
+  cache.set(name, m);
+  return m;
+}

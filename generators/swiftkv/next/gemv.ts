@@ -10,8 +10,10 @@
  *
  * Unpacking is exact (checked per tile over every (weight, activation) pair by the tests):
  *   w x lies in [-128*127, 128*128] = [-16256, 16384] for INT8 (and [-1016, 1024] for INT4),
- *   so S0 of 8 terms lies in [-130048, 131072]: a range of 261120 < 2^18 values. With
- *   OFF = 130048:  S0 = ((P + OFF) mod 2^18) - OFF,  S1 = floor(P / 2^18) + (S0 < 0).
+ *   so S0 of 8 terms lies in [-130048, 131072] = [-2^17 + 1024, 2^17]. Read as a signed
+ *   18-bit number, P's low 18 bits equal S0, except S0 = +2^17 reads as -2^17, a value S0
+ *   never takes: S0 = (low = -2^17) ? 2^17 : low, a test on the low bits, no adder.
+ *   S1 = floor(P / 2^18) + (S0 < 0); the +1 is the carry-in of the group-sum adder.
  *   S1 (|S1| <= 2^17) sits in P's 30 bits above bit 18 and never overflows.
  * The chunk sums add into two group sums per tile (fabric adders, two buffers so that one
  * group is scaled while the next accumulates): |S_group| <= G * 2^14 <= 2^26 for G <= 4096,
@@ -24,15 +26,14 @@
  * leaves on the lane's y stream one row per cycle while the next pass runs.
  * Row order of a lane's block: tile 0 row 0, tile 0 row 1, tile 1 row 0, ...
  */
-import { Module, u, s, mux, lit, cat, clog2, type Expr } from '../../../hdl/index.ts';
+import { Module, u, s, mux, lit, cat, clog2, exprArith as A, type Expr } from '../../../hdl/index.ts';
+import { addWithCarry } from './golden.ts';
 import { streamOutput } from '../../../hdl/stream.ts';
 
 /** Columns per chunk accumulated in a tile's P before unpacking. */
 export const GEMV_CHUNK = 8;
 /** Bit offset of the second row's weight in the packed A operand. */
 export const GEMV_FIELD = 18;
-/** Decode offset: S0 + OFF lies in [0, 2^18) for every chunk of 8 INT8 or INT4 products. */
-export const GEMV_OFF = 130048;
 /** Width of a group sum (G <= 4096) and of y. */
 export const GEMV_SUM_BITS = 27;
 export const GEMV_Y_BITS = 48;
@@ -54,9 +55,8 @@ export function packWeights(w0: bigint, w1: bigint): bigint {
 
 /** Golden of the unpacking: (S0, S1) from a chunk's P. */
 export function unpackChunk(p: bigint): [bigint, bigint] {
-  const m = 1n << BigInt(GEMV_FIELD);
-  const off = BigInt(GEMV_OFF);
-  const s0 = ((((p + off) % m) + m) % m) - off;
+  const low = BigInt.asIntN(GEMV_FIELD, p);
+  const s0 = low === -(1n << BigInt(GEMV_FIELD - 1)) ? 1n << BigInt(GEMV_FIELD - 1) : low;
   const s1 = (p >> BigInt(GEMV_FIELD)) + (s0 < 0n ? 1n : 0n);
   return [s0, s1];
 }
@@ -70,21 +70,23 @@ export function packWeightsHw(w0: Expr, w1: Expr): Expr {
   return cat(top, lowField).asSigned();
 }
 
-/** Hardware of the unpacking: S0 (s19) and S1 (s30) of a chunk's P. */
-export function unpackChunkHw(p: Expr): { s0: Expr; s1: Expr } {
-  const low = p.slice(GEMV_FIELD - 1, 0).add(lit(GEMV_OFF, u(GEMV_FIELD))).trunc(GEMV_FIELD); // (P + OFF) mod 2^18
-  const s0 = low.zext(GEMV_FIELD + 1).asSigned().sub(GEMV_OFF).trunc(GEMV_FIELD + 1); // in [-130048, 131072]
-  const top = p.shr(GEMV_FIELD); // floor(P / 2^18), s30
-  const s1 = top.add(s0.bit(GEMV_FIELD).zext(2).asSigned()).trunc(top.width);
-  return { s0, s1 };
+/**
+ * Hardware of the unpacking: S0 (s19), floor(P / 2^18) (s20) and S0's sign; S1 is the floor
+ * plus the sign bit (added as the carry-in of the group-sum adder).
+ */
+export function unpackChunkHw(p: Expr): { s0: Expr; top: Expr; neg: Expr } {
+  const low = p.slice(GEMV_FIELD - 1, 0);
+  const aliased = low.bit(GEMV_FIELD - 1).and(low.slice(GEMV_FIELD - 2, 0).orR().not()); // low = -2^17: S0 = +2^17
+  const s0 = cat(low.bit(GEMV_FIELD - 1).and(aliased.not()), low).asSigned(); // 19 bits
+  return { s0, top: p.shr(GEMV_FIELD).trunc(20), neg: s0.bit(GEMV_FIELD) };
 }
 
 const cache = new Map<string, Module>();
 
 /** Rows per beat of a lane's y stream. */
 export const GEMV_Y_ROWS = 4;
-/** Cycles from a chunk's last MAC issue until its unpacked sums can be read (P +3, unpack 2, add 1). */
-export const GEMV_SUM_READY = 6;
+/** Cycles from a chunk's last MAC issue until its unpacked sums can be read (P +3, unpack 1, add 1). */
+export const GEMV_SUM_READY = 5;
 /** Cycles from a group's row-1 scaling issue until y is final (P +3 for row 1, then written). */
 export const GEMV_Y_READY = 4;
 /** Idle cycles between two groups scaled back to back (the y shift pair must settle). */
@@ -149,8 +151,8 @@ export function buildGemvUnit(p: GemvUnitParams): Module {
     return v;
   };
   const chunkDone = delay('chunk_done', mac.and(chunkLast), 3); // P of a chunk end is out
-  const sumWrite = delay('sum_write', chunkDone, 2); // ... and unpacked, two stages later
-  const sumRestart = delay('sum_restart', groupFirst, 5);
+  const sumWrite = delay('sum_write', chunkDone, 1); // ... and unpacked, a stage later
+  const sumRestart = delay('sum_restart', groupFirst, 4);
   const pScale = delay('scale', scale, 3);
   // y pair shift: when row 1 is issued (its C needs y1 in front), and when each result is out.
   const shift = m.wire('y_shift', scale.and(scaleRow).or(pScale));
@@ -165,20 +167,21 @@ export function buildGemvUnit(p: GemvUnitParams): Module {
     const nib = (k: number): Expr => wt.slice(4 * k + 3, 4 * k).asSigned().sext(8);
     const w0 = mux(int4, mux(phase, nib(2), nib(0)), w8[0]!);
     const w1 = mux(int4, mux(phase, nib(3), nib(1)), w8[1]!);
-    // Unpacking in two stages (unpackChunkHw split at the register).
+    // Unpacking (unpackChunkHw), registered, then the group sums with S1's +1 as carry-in.
     const pt = tileP.slice((t + 1) * GEMV_Y_BITS - 1, t * GEMV_Y_BITS).asSigned();
-    const lowOff = m.reg(`t${t}_low`, u(GEMV_FIELD), dom);
-    const top = m.reg(`t${t}_top`, s(20), dom); // floor(P / 2^18): |S1| <= 2^17 + 1 fits 20 bits
-    lowOff.set(pt.slice(GEMV_FIELD - 1, 0).add(lit(GEMV_OFF, u(GEMV_FIELD))).trunc(GEMV_FIELD));
-    top.set(pt.shr(GEMV_FIELD).trunc(20));
+    const up = unpackChunkHw(pt);
     const s0 = m.reg(`t${t}_s0`, s(GEMV_FIELD + 1), dom);
-    const s1 = m.reg(`t${t}_s1`, s(20), dom);
-    s0.set(lowOff.zext(GEMV_FIELD + 1).asSigned().sub(GEMV_OFF).trunc(GEMV_FIELD + 1));
-    s1.set(top.add(lowOff.lt(GEMV_OFF).zext(2).asSigned()).trunc(20));
-    const sums = [s0, s1].map((part, r) => {
-      const sum = m.reg(`t${t}_sum${r}`, s(GEMV_SUM_BITS), dom);
-      m.when(sumWrite, () => sum.set(mux(sumRestart, part.resize(GEMV_SUM_BITS), sum.add(part.resize(GEMV_SUM_BITS)).trunc(GEMV_SUM_BITS))));
-      return sum;
+    const top = m.reg(`t${t}_top`, s(20), dom);
+    const neg = m.reg(`t${t}_neg`, u(1), dom);
+    s0.set(up.s0);
+    top.set(up.top);
+    neg.set(up.neg);
+    const sums = [0, 1].map((r) => m.reg(`t${t}_sum${r}`, s(GEMV_SUM_BITS), dom));
+    m.when(sumWrite, () => {
+      // A restart adds to 0: the gate sits in the adder's LUTs, not in a multiplexer after it.
+      const base = (x: Expr): Expr => mux(sumRestart, lit(0, s(GEMV_SUM_BITS)), x);
+      sums[0]!.set(base(sums[0]!).add(s0.resize(GEMV_SUM_BITS)).trunc(GEMV_SUM_BITS));
+      sums[1]!.set(addWithCarry(A, base(sums[1]!), top.resize(GEMV_SUM_BITS), neg).trunc(GEMV_SUM_BITS));
     });
     const yFront = m.reg(`t${t}_y_front`, s(GEMV_Y_BITS), dom);
     const yBack = m.reg(`t${t}_y_back`, s(GEMV_Y_BITS), dom);

@@ -12,7 +12,7 @@
 import { Module, u, s as sT, lit, mux, clog2, type Expr } from '../../../hdl/index.ts';
 import { Fsm } from '../../../hdl/fsm.ts';
 import { streamInput, streamWires } from '../../../hdl/stream.ts';
-import { buildSkid } from '../../common/skid.ts';
+import { buildSkid, buildInputRegister } from '../../common/skid.ts';
 import { buildLane, laneCycles, type LaneTiming } from './lane.ts';
 import { buildGemvUnit, GEMV_CHUNK, GEMV_MAX_GROUP, GEMV_Y_BITS, GEMV_Y_ROWS, GEMV_SUM_READY, GEMV_Y_READY } from './gemv.ts';
 import { HEAD_SAT_BITS } from './norm.ts';
@@ -67,7 +67,7 @@ export function gemvCycles(o: { M: number; N: number; G: number; T: number; H: n
   const passes = Math.ceil(M / R);
   const beatsOf = (rows: number): number => Math.ceil(rows / GEMV_Y_ROWS);
   const laneRows = (p: number): number => Math.max(0, Math.min(2 * T, M - p * R)); // lane 0 has the most
-  let t = N / GEMV_X_PER_BEAT + 1; // the first MAC cycle
+  let t = N / GEMV_X_PER_BEAT + 2; // the first MAC cycle (after the x beats and PREP)
   let drained = -Infinity; // first cycle with every lane's y empty
   for (let p = 0; p < passes; p++) {
     // Columns, with the scaling of group g - 1 after the first chunk of group g.
@@ -240,14 +240,15 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const sc = streamWires(m, 's_in', u(H * T * 32));
   m.instance('u_x_skid', buildSkid(u(8 * GEMV_X_PER_BEAT)), { in: xIn, out: x.source }, { domain: cd });
   m.instance('u_w_skid', buildSkid(u(H * T * 16)), { in: wIn, out: w.source }, { domain: cd });
-  m.instance('u_s_skid', buildSkid(u(H * T * 32)), { in: sIn, out: sc.source }, { domain: cd });
+  // Scales come one beat per group: a one-entry register is enough.
+  m.instance('u_s_reg', buildInputRegister(u(H * T * 32)), { in: sIn, out: sc.source }, { domain: cd });
   wBeat.set(w.sink.data);
   sBeat.set(sc.sink.data);
 
   const cw = clog2(maxN + 1);
   // MAC: columns; SCALE: the two scaling cycles of a group; GAP, WAIT: idle cycles (y pair,
   // unpacking); EMIT: y is final, the lanes start sending; DRAIN: the job's last rows leave.
-  const g = new Fsm(m, 'gemv', ['IDLE', 'LOADX', 'MAC', 'SCALE', 'WAIT', 'TAIL', 'EMIT', 'DRAIN'] as const, { domain: cd });
+  const g = new Fsm(m, 'gemv', ['IDLE', 'LOADX', 'PREP', 'MAC', 'SCALE', 'WAIT', 'TAIL', 'EMIT', 'DRAIN'] as const, { domain: cd });
   const gemvStart = m.wire('gemv_start', startFire.and(cfgMode));
   const colsOk = m.wire('gemv_cfg_ok', cfgCols.ne(0).and(cfgCols.le(maxN)).and(cfgRows.ne(0)).and(cfgCols.slice(clog2(G) - 1, 0).eq(0)));
   const int4 = m.reg('gemv_int4', u(1), { domain: cd, reset: 0 });
@@ -260,19 +261,26 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const scaleLast = m.reg('scale_is_last', u(1), { domain: cd, reset: 0 });
   const waitCount = m.reg('wait_count', u(4), { domain: cd, reset: 0 });
   const xbuf = m.memory('x_buf', { type: u(8 * GEMV_X_PER_BEAT), depth: Math.ceil(maxN / GEMV_X_PER_BEAT) });
+  xbuf.attributes = { ram_style: 'distributed' }; // read without latency, a few LUTs deep
   const xaw = xbuf.addrWidth;
   const xbw = clog2(GEMV_X_PER_BEAT);
   xbuf.write(xCount.shr(xbw).resize(xaw), x.sink.data, x.sink.fire, cd);
-  const xWord = xbuf.read('x_word', col.shr(xbw).resize(xaw));
+  // x of the current column in a register, fetched one column ahead (a MAC moves to col + 1;
+  // a pass starts at column 0), so the tiles' B operand comes from a register.
+  const macFireW = m.wire('mac_fire', u(1));
+  const nextIdx = mux(macFireW, col.add(1).trunc(cw), lit(0, u(cw)));
+  const xWord = xbuf.read('x_word', nextIdx.shr(xbw).resize(xaw));
   let xSel: Expr = xWord.slice(7, 0);
-  for (let k = 1; k < GEMV_X_PER_BEAT; k++) xSel = mux(col.slice(xbw - 1, 0).eq(k), xWord.slice(8 * k + 7, 8 * k), xSel);
+  for (let k = 1; k < GEMV_X_PER_BEAT; k++) xSel = mux(nextIdx.slice(xbw - 1, 0).eq(k), xWord.slice(8 * k + 7, 8 * k), xSel);
+  const xCur = m.reg('x_cur', sT(8), { domain: cd, reset: null });
   const chunkPos = col.slice(clog2(GEMV_CHUNK) - 1, 0);
   const groupPos = col.slice(clog2(G) - 1, 0);
   const groupIdx = col.shr(clog2(G));
   const lastCol = m.wire('last_col', col.eq(nCols.sub(1).trunc(cw)));
   const allYEmpty = yEmpty.reduce((a, b) => a.and(b));
   // A MAC cycle needs a weight beat; INT4 takes two cycles per beat.
-  const macFire = m.wire('mac_fire', g.is('MAC').and(w.sink.valid));
+  const macFire = macFireW;
+  macFire.set(g.is('MAC').and(w.sink.valid));
   const chunkEnd = chunkPos.eq(GEMV_CHUNK - 1);
   // A scaling cycle needs the group's scale beat (taken with row 1), and before a pass's first
   // group overwrites y, the previous pass's rows must have left.
@@ -288,7 +296,8 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   gc.group_first.set(groupPos.lt(GEMV_CHUNK));
   gc.int4.set(int4);
   gc.phase.set(phase);
-  gc.x.set(xSel.asSigned());
+  gc.x.set(xCur);
+  m.when(macFire.or(g.is('PREP')).or(g.is('EMIT')), () => xCur.set(xSel.asSigned()));
   gc.scale.set(scaleFire);
   gc.scale_row.set(scaleRow);
   gc.first_group.set(scaleFirst);
@@ -313,7 +322,10 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   });
   m.when(x.sink.fire, () => {
     xCount.set(xCount.add(GEMV_X_PER_BEAT).trunc(cw));
-    m.when(xCount.add(GEMV_X_PER_BEAT).ge(nCols), () => g.goto('MAC'));
+    m.when(xCount.add(GEMV_X_PER_BEAT).ge(nCols), () => g.goto('PREP'));
+  });
+  m.when(g.is('PREP'), () => {
+    g.goto('MAC');
   });
   m.when(macFire, () => {
     m.when(int4, () => phase.set(phase.not()));
