@@ -73,7 +73,8 @@ describe('every accepted range end builds and emits a design', () => {
         const v = configAt(k, value);
         expect(checkGenValues(v, cliStyle).problems, JSON.stringify(v)).toEqual([]);
         expect(buildAndEmit(v)).toBeGreaterThan(5);
-      }, 120_000);
+        // --pe 1024 emits 1024-element buses: about 40 s alone, several minutes under a loaded suite.
+      }, 600_000);
     }
   }
   for (const rescale of GEN_PARAMS.rescale.choices) {
