@@ -4,12 +4,14 @@
  * the timing estimate from Yosys `sta` on each module's flattened netlist (flow/timing.ts).
  * Cycle figures come from the generators' cycle functions, passed in by the caller.
  */
+import { availableParallelism } from 'node:os';
+import { relative } from 'node:path';
 import type { EmittedDesign } from '../hdl/index.ts';
 import type { Resources } from '../sim/yosys.ts';
 import type { LaneConfig } from '../generators/swiftkv/lane.ts';
 import { gemvCycles } from '../generators/swiftkv/gemv.ts';
 import { createLimiter } from './jobs.ts';
-import { synthDesign, type DesignSynth, type ModuleSynth } from './synth.ts';
+import { synthDesign, yosysCacheRoot, type DesignSynth, type ModuleSynth } from './synth.ts';
 import { timeDesign, ROUTING_MODEL, estimateClock, type ModuleTiming } from './timing.ts';
 import { occurrences, registeredDspTiles } from './hierarchy.ts';
 import { reportJsonText, type ReportJsonT } from './report-json.ts';
@@ -103,7 +105,7 @@ export async function designReport(o: ReportInput): Promise<DesignReport> {
   let synth: DesignSynth | null = null;
   let timing: Map<string, ModuleTiming> | null = null;
   if (o.synth) {
-    o.onProgress?.(`yosys: synthesis and timing of ${design.modules.length} modules (cached in .cache/yosys; one job per core)`);
+    o.onProgress?.(`yosys: synthesis and timing of ${design.modules.length} modules (cached in ${relative(process.cwd(), o.cacheRoot ?? yosysCacheRoot()) || '.'}; ${availableParallelism()} jobs at a time)`);
     const limit = createLimiter();
     const started = new Map<string, Promise<ModuleSynth>>();
     const flow = { limit, ...(o.onProgress ? { onProgress: o.onProgress } : {}), ...(o.cacheRoot ? { cacheRoot: o.cacheRoot } : {}) };

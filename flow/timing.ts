@@ -87,7 +87,7 @@ export const ROUTING_MODEL = {
 } as const;
 
 export interface TimingPath {
-  /** Module whose run found the path (paths of the design are found in the top's run). */
+  /** Module whose run found the path: the module itself, or the child whose own figure is the worst. */
   module: string;
   /** Start register (or input), as Yosys names it after flattening (`lane0.acc.y_q[5]`). */
   from: string;
