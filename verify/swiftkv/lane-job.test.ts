@@ -29,7 +29,7 @@ describe('lane RTL (job testbench)', () => {
     for (const { params, shape } of cases) {
       for (const [vprob, rprob] of [[100, 100], [60, 40]] as const) {
         it(`${sim} d=${params.headDim} P=${params.pe} ${params.rescale} valid ${vprob}% ready ${rprob}%`, async () => {
-          const seed = 1000 + params.pe + vprob;
+          const seed = 1000 + (params.pe ?? 1) + vprob;
           console.log(`lane RTL seed ${seed}`);
           const jobs = jobsFor(params, shape, seed);
           const res = await runLaneRtl(params, jobs, { simulator: sim, seed, vprob, rprob });

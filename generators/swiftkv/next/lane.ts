@@ -173,8 +173,6 @@ export function buildLane(input: LaneParamsInput, opts: { maxHeads?: number; gem
   const satOut = m.output('status_sat', u(HEAD_SAT_BITS), 'sticky until start: OR of the heads\' saturation masks');
 
   const phase = new Fsm(m, 'phase', ['IDLE', 'RUN'] as const, { domain: cd });
-  const len = m.reg('len', u(c.lenWidth), { domain: cd, reset: 0 });
-  const heads = m.reg('heads', u(c.headsWidth), { domain: cd, reset: 0 });
   const error = m.reg('error', u(1), { domain: cd, reset: 0 });
   const satSticky = m.reg('sat_sticky', u(HEAD_SAT_BITS), { domain: cd, reset: 0 });
   const done = m.reg('done_q', u(1), { domain: cd, reset: 0 });
@@ -196,33 +194,60 @@ export function buildLane(input: LaneParamsInput, opts: { maxHeads?: number; gem
   const kvBeat = m.reg('kv_beat', u(bw), { domain: cd, reset: 0 });
   const kvTok = m.reg('kv_tok', u(c.lenWidth), { domain: cd, reset: 0 });
   const qLastWord = B === 1 ? lit(1, u(1)) : qWord.eq(B - 1);
+  // The ready conditions read small counters and flags, not compares of head and word indices:
+  // ready feeds the FIFO and counter updates, and compares there made the lane's longest path.
+  // q_more / kv_more: heads of the job still to come on q / kv. head_lead = qHead - kvHead
+  // (0..2). q_lead = q words written minus kv's position (kvHead * B + kvBeat), 0..2B: kv beat
+  // j of a token needs q word j of its head, so a kv beat may go while q_lead is not zero.
+  const qMore = m.reg('q_more', u(1), { domain: cd, reset: 0 });
+  const kvMore = m.reg('kv_more', u(1), { domain: cd, reset: 0 });
+  const headLead = m.reg('head_lead', u(2), { domain: cd, reset: 0 });
+  const leadW = clog2(2 * B + 1);
+  const qLead = m.reg('q_lead', u(leadW), { domain: cd, reset: 0 });
+  const headsM1 = m.reg('heads_m1', u(hw), { domain: cd, reset: 0 });
+  const lenM1 = m.reg('len_m1', u(c.lenWidth), { domain: cd, reset: 0 });
   // Bank of head h is free once head h - 2 has passed DOT: q may run one head ahead of kv.
-  q.sink.ready.set(running.and(qHead.lt(heads)).and(qHead.le(kvHead.zext(hw + 1).add(1))));
+  q.sink.ready.set(running.and(qMore).and(headLead.bit(1).not()));
   const qRam = m.memory('q_ram', { type: u(dataW), depth: 1 << (bw + 1) });
   qRam.doc = 'q of two heads: {bank, word}';
   qRam.write(cat(qHead.bit(0), qWord), q.sink.data, q.sink.fire, cd);
   m.when(q.sink.fire, () => {
     if (B > 1) qWord.set(mux(qLastWord, lit(0, u(bw)), qWord.add(1).trunc(bw)));
-    m.when(qLastWord, () => qHead.set(qHead.add(1).trunc(hw)));
+    m.when(qLastWord, () => {
+      qHead.set(qHead.add(1).trunc(hw));
+      m.when(qHead.eq(headsM1), () => qMore.set(0));
+    });
     m.when(q.sink.last!.ne(qLastWord), () => error.set(1));
   });
 
   // ---- kv issue: beat j of a token needs q word j of its head ------------------------------
   const kvLastBeat = B === 1 ? lit(1, u(1)) : kvBeat.eq(B - 1);
-  const kvLastTok = m.wire('kv_last_tok', kvTok.eq(len.sub(1).trunc(c.lenWidth)));
-  const qReadyForBeat = m.wire('q_word_ready', qHead.gt(kvHead).or(qHead.eq(kvHead).and(qWord.gt(kvBeat))));
+  const kvLastTok = m.wire('kv_last_tok', kvTok.eq(lenM1));
+  const qReadyForBeat = m.wire('q_word_ready', qLead.ne(0));
   const vPush = m.wire('v_push', u(1));
   const vRoom = m.wire('v_room', u(1));
-  kv.sink.ready.set(running.and(kvHead.lt(heads)).and(qReadyForBeat).and(vRoom));
+  kv.sink.ready.set(running.and(kvMore).and(qReadyForBeat).and(vRoom));
   vPush.set(kv.sink.fire);
   m.when(kv.sink.fire, () => {
     if (B > 1) kvBeat.set(mux(kvLastBeat, lit(0, u(bw)), kvBeat.add(1).trunc(bw)));
     m.when(kvLastBeat, () => {
       kvTok.set(mux(kvLastTok, lit(0, u(c.lenWidth)), kvTok.add(1).trunc(c.lenWidth)));
-      m.when(kvLastTok, () => kvHead.set(kvHead.add(1).trunc(hw)));
+      m.when(kvLastTok, () => {
+        kvHead.set(kvHead.add(1).trunc(hw));
+        m.when(kvHead.eq(headsM1), () => kvMore.set(0));
+      });
     });
     m.when(kv.sink.last!.ne(kvLastBeat), () => error.set(1));
   });
+  // q_lead moves by +1 per q word, -1 per kv beat, and +B when a token's last beat goes back to
+  // word 0 of the same head; head_lead by +1 per q head, -1 per kv head.
+  const kvTokenWrap = kv.sink.fire.and(kvLastBeat).and(kvLastTok.not());
+  const qLeadStep = mux(kvTokenWrap, lit(B, u(leadW)), lit(0, u(leadW)));
+  qLead.set(qLead.add(q.sink.fire.zext(leadW)).trunc(leadW).add(qLeadStep).trunc(leadW).sub(kv.sink.fire.zext(leadW)).trunc(leadW));
+  const qHeadIn = q.sink.fire.and(qLastWord);
+  const kvHeadOut = kv.sink.fire.and(kvLastBeat).and(kvLastTok);
+  m.when(qHeadIn.and(kvHeadOut.not()), () => headLead.set(headLead.add(1).trunc(2)));
+  m.when(kvHeadOut.and(qHeadIn.not()), () => headLead.set(headLead.sub(1).trunc(2)));
   const meta = cat(kvHead.bit(0), kvLastTok, kvTok.eq(0)); // {bank, last token, first token}: META
   if (META.first !== 0 || META.last !== 1 || META.bank !== 2) throw new Error('internal: META layout');
 
@@ -342,16 +367,20 @@ export function buildLane(input: LaneParamsInput, opts: { maxHeads?: number; gem
     kvBeat.set(0);
     kvTok.set(0);
     headsOut.set(0);
+    qLead.set(0);
+    headLead.set(0);
     m.when(cfgOk, () => {
       phase.goto('RUN');
-      len.set(cfgLen);
-      heads.set(cfgHeads);
+      lenM1.set(cfgLen.sub(1).trunc(c.lenWidth));
+      headsM1.set(cfgHeads.sub(1).trunc(hw));
+      qMore.set(1);
+      kvMore.set(1);
     }).otherwise(() => done.set(1));
   });
   m.when(headOutFire, () => {
     headsOut.set(headsOut.add(1).trunc(hw));
     satSticky.set(satSticky.or(norm.out('o_tuser')));
-    m.when(headsOut.add(1).eq(heads), () => {
+    m.when(headsOut.eq(headsM1), () => {
       phase.goto('IDLE');
       done.set(1);
     });

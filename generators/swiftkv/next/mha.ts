@@ -260,6 +260,12 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const scaleFirst = m.reg('scale_first_group', u(1), { domain: cd, reset: 0 });
   const scaleLast = m.reg('scale_is_last', u(1), { domain: cd, reset: 0 });
   const waitCount = m.reg('wait_count', u(4), { domain: cd, reset: 0 });
+  // Flags kept one step ahead of the counters, so no compare of a count with cfg_cols sits in
+  // front of the state register: x_last (the next x beat is the last), last_col (col is the
+  // pass's last column), cols_done (the pass's last column has been multiplied).
+  const xLast = m.reg('x_last', u(1), { domain: cd, reset: 0 });
+  const lastColQ = m.reg('last_col', u(1), { domain: cd, reset: 0 });
+  const colsDone = m.reg('cols_done', u(1), { domain: cd, reset: 0 });
   const xbuf = m.memory('x_buf', { type: u(8 * GEMV_X_PER_BEAT), depth: Math.ceil(maxN / GEMV_X_PER_BEAT) });
   xbuf.attributes = { ram_style: 'distributed' }; // read without latency, a few LUTs deep
   const xaw = xbuf.addrWidth;
@@ -276,7 +282,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const chunkPos = col.slice(clog2(GEMV_CHUNK) - 1, 0);
   const groupPos = col.slice(clog2(G) - 1, 0);
   const groupIdx = col.shr(clog2(G));
-  const lastCol = m.wire('last_col', col.eq(nCols.sub(1).trunc(cw)));
+  const lastCol = lastColQ;
   const allYEmpty = yEmpty.reduce((a, b) => a.and(b));
   // A MAC cycle needs a weight beat; INT4 takes two cycles per beat.
   const macFire = macFireW;
@@ -314,7 +320,10 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
       rowsLeft.set(cfgRows.zext(17));
     }).otherwise(() => gDone.set(1));
     xCount.set(0);
+    xLast.set(cfgCols.le(GEMV_X_PER_BEAT));
     col.set(0);
+    lastColQ.set(cfgCols.eq(1));
+    colsDone.set(0);
     phase.set(0);
     scaleRow.set(0);
     scaleFirst.set(1);
@@ -322,7 +331,8 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   });
   m.when(x.sink.fire, () => {
     xCount.set(xCount.add(GEMV_X_PER_BEAT).trunc(cw));
-    m.when(xCount.add(GEMV_X_PER_BEAT).ge(nCols), () => g.goto('PREP'));
+    xLast.set(xCount.zext(cw + 1).add(2 * GEMV_X_PER_BEAT).ge(nCols));
+    m.when(xLast, () => g.goto('PREP'));
   });
   m.when(g.is('PREP'), () => {
     g.goto('MAC');
@@ -330,6 +340,8 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   m.when(macFire, () => {
     m.when(int4, () => phase.set(phase.not()));
     col.set(col.add(1).trunc(cw));
+    lastColQ.set(col.zext(cw + 1).add(2).eq(nCols));
+    m.when(lastCol, () => colsDone.set(1));
     m.when(chunkEnd, () => {
       // The first chunk of group g (g >= 1) is done: group g - 1 is unpacked, scale it now,
       // before this chunk's unpacking restarts the sums.
@@ -350,7 +362,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
       waitCount.set(0);
       // After the last group's scaling: wait for y. After another group's: back to the
       // columns, or (the pass's last column is done) wait for the last group's unpacking.
-      m.when(scaleLast, () => g.goto('TAIL')).elsewhen(col.eq(nCols), () => g.goto('WAIT')).otherwise(() => g.goto('MAC'));
+      m.when(scaleLast, () => g.goto('TAIL')).elsewhen(colsDone, () => g.goto('WAIT')).otherwise(() => g.goto('MAC'));
     });
   });
   // WAIT: the last chunk's sums are ready GEMV_SUM_READY cycles after its last MAC, and a
@@ -371,6 +383,8 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
     m.when(rowsLeft.le(R), () => g.goto('DRAIN')).otherwise(() => {
       rowsLeft.set(rowsLeft.sub(R).trunc(17));
       col.set(0);
+      lastColQ.set(nCols.eq(1));
+      colsDone.set(0);
       scaleFirst.set(1);
       g.goto('MAC');
     });
