@@ -204,22 +204,26 @@ export function buildGemvUnit(p: GemvUnitParams): Module {
   const left = m.reg('rows_left', u(clog2(rowsPerLane + 1)), { domain: cd, reset: 0 });
   const beat = m.reg('out_beat', u(clog2(beats + 1)), { domain: cd, reset: 0 });
   const lastOfJob = m.reg('out_last_pass', u(1), { domain: cd, reset: 0 });
+  // left != 0 kept as a flag: y_empty feeds the controller's state logic through an AND of lanes.
+  const hasRows = m.reg('y_has_rows', u(1), { domain: cd, reset: 0 });
   m.when(emitStart, () => {
     left.set(emit.resize(left.width));
+    hasRows.set(emit.ne(0));
     beat.set(0);
     lastOfJob.set(lastPass);
   }).elsewhen(y.fire, () => {
     left.set(mux(left.le(GEMV_Y_ROWS), lit(0, left.type), left.sub(GEMV_Y_ROWS).trunc(left.width)));
+    hasRows.set(left.gt(GEMV_Y_ROWS));
     beat.set(beat.add(1).trunc(beat.width));
   });
   const padded = [...rows, ...Array.from({ length: beats * GEMV_Y_ROWS - rowsPerLane }, () => lit(0, s(GEMV_Y_BITS)))];
   let word: Expr = cat(...padded.slice(0, GEMV_Y_ROWS).reverse());
   for (let b = 1; b < beats; b++) word = mux(beat.eq(b), cat(...padded.slice(b * GEMV_Y_ROWS, (b + 1) * GEMV_Y_ROWS).reverse()), word);
-  y.valid.set(left.ne(0));
+  y.valid.set(hasRows);
   y.data.set(word);
   y.last!.set(lastOfJob.and(left.le(GEMV_Y_ROWS)));
   yKeep.set(cat(...Array.from({ length: GEMV_Y_ROWS }, (_, k) => left.gt(k)).reverse()));
-  yEmpty.set(left.eq(0));
+  yEmpty.set(hasRows.not());
   cache.set(name, m);
   return m;
 }

@@ -166,6 +166,9 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const R = 2 * T * H; // rows per pass
   const emitW = clog2(2 * T + 1);
   const rowsLeft = m.reg('gemv_rows_left', u(17), { domain: cd, reset: 0 });
+  // rows_left <= R, registered like the lanes' emit counts (read at EMIT only).
+  const finalPass = m.reg('gemv_final_pass', u(1), { domain: cd, reset: null });
+  finalPass.set(rowsLeft.le(R));
 
   const used: Expr[] = [];
   const laneDone: Expr[] = [];
@@ -194,12 +197,17 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
     }, { domain: cd });
     // Rows of this lane in the current pass: clamp(rows left - i * 2T, 0, 2T).
     const mine = rowsLeft.zext(18).asSigned().sub(i * 2 * T);
-    const emit = m.wire(`lane${i}_emit`, mux(mine.le(0), lit(0, u(emitW)), mux(mine.ge(2 * T), lit(2 * T, u(emitW)), mine.trunc(emitW).asUnsigned())));
+    // Registered: rows_left changes at start and EMIT only, and the unit reads these at EMIT,
+    // a pass (at least a chunk of columns) later.
+    const emit = m.reg(`lane${i}_emit`, u(emitW), { domain: cd, reset: null });
+    emit.set(mux(mine.le(0), lit(0, u(emitW)), mux(mine.ge(2 * T), lit(2 * T, u(emitW)), mine.trunc(emitW).asUnsigned())));
+    // This lane's last rows of the job: in this pass, and none in the next.
+    const lastPass = m.reg(`lane${i}_last_pass`, u(1), { domain: cd, reset: null });
+    lastPass.set(mine.gt(0).and(mine.le(2 * T).or(rowsLeft.le(R + i * 2 * T))));
     const unit = m.instance(`u_gemv${i}`, gemvUnit, {
       ...gc,
       emit,
-      // This lane's last rows of the job: in this pass, and none in the next.
-      last_pass: mine.gt(0).and(mine.le(2 * T).or(rowsLeft.le(R + i * 2 * T))),
+      last_pass: lastPass,
       w: wBeat.slice((i + 1) * T * 16 - 1, i * T * 16),
       s: sBeat.slice((i + 1) * T * 32 - 1, i * T * 32),
       tile_p: inst.out('gemv_p'),
@@ -394,7 +402,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
     m.when(waitCount.eq(GEMV_Y_READY - 2), () => g.goto('EMIT'));
   });
   m.when(emitNow, () => {
-    m.when(rowsLeft.le(R), () => g.goto('DRAIN')).otherwise(() => {
+    m.when(finalPass, () => g.goto('DRAIN')).otherwise(() => {
       rowsLeft.set(rowsLeft.sub(R).trunc(17));
       col.set(0);
       lastColQ.set(nCols.eq(1));
