@@ -45,14 +45,16 @@ function beats(job: Job, H: number, T: number, G: number) {
       }
       w.push(wd);
     }
+    // Two beats per group: the scales of every tile's row 0, then of its row 1.
     for (let g = 0; g < N / G; g++) {
-      let sd = 0n;
-      for (let k = H * T - 1; k >= 0; k--) {
-        const r0 = p * R + 2 * k, r1 = r0 + 1;
-        const sc = (r: number) => BigInt.asUintN(16, BigInt(r < M ? job.scale[r]![g]! : 0));
-        sd = (sd << 32n) | (sc(r1) << 16n) | sc(r0);
+      for (const row of [0, 1]) {
+        let sd = 0n;
+        for (let k = H * T - 1; k >= 0; k--) {
+          const r = p * R + 2 * k + row;
+          sd = (sd << 16n) | BigInt.asUintN(16, BigInt(r < M ? job.scale[r]![g]! : 0));
+        }
+        s.push(sd);
       }
-      s.push(sd);
     }
   }
   return { x, w, s, passes, R };

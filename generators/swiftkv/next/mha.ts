@@ -161,7 +161,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
     first_group: m.wire('g_first_group', u(1)), emit_start: m.wire('g_emit_start', u(1)),
   };
   const wBeat = m.wire('w_beat', u(H * T * 16));
-  const sBeat = m.wire('s_beat', u(H * T * 32));
+  const sBeat = m.wire('s_beat', u(H * T * 16));
   const yEmpty: Expr[] = [];
   const R = 2 * T * H; // rows per pass
   const emitW = clog2(2 * T + 1);
@@ -209,7 +209,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
       emit,
       last_pass: lastPass,
       w: wBeat.slice((i + 1) * T * 16 - 1, i * T * 16),
-      s: sBeat.slice((i + 1) * T * 32 - 1, i * T * 32),
+      s: sBeat.slice((i + 1) * T * 16 - 1, i * T * 16),
       tile_p: inst.out('gemv_p'),
       y: { kind: 'stream', side: 'source', valid: m.output(`y${i}_tvalid`, u(1)), ready: m.input(`y${i}_tready`, u(1)), data: m.output(`y${i}_tdata`, u(GEMV_Y_ROWS * GEMV_Y_BITS), `GEMV: ${GEMV_Y_ROWS} rows of this lane, row k at [48k+47:48k], signed, exact`), last: m.output(`y${i}_tlast`, u(1)) },
     }, { domain: cd });
@@ -242,14 +242,14 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const cfgCols = m.input('cfg_cols', u(16), `GEMV: columns N of W, a multiple of ${G} up to ${maxN}`);
   const xIn = streamInput(m, 'x', u(8 * GEMV_X_PER_BEAT), { doc: `GEMV: ${GEMV_X_PER_BEAT} activations (INT8), element 0 in the low byte` });
   const wIn = streamInput(m, 'w', u(H * T * 16), { doc: 'GEMV weights of one column (INT8) or two (INT4): lane i tile t at bits [(iT+t)*16 + 15 : (iT+t)*16]' });
-  const sIn = streamInput(m, 's', u(H * T * 32), { doc: 'GEMV scales of one group: lane i tile t at [(iT+t)*32 + 31 : (iT+t)*32] = {row 1, row 0}' });
+  const sIn = streamInput(m, 's', u(H * T * 16), { doc: 'GEMV scales of one group, two beats: row 0 of every tile, then row 1; lane i tile t at [(iT+t)*16 + 15 : (iT+t)*16]' });
   const x = streamWires(m, 'x_in', u(8 * GEMV_X_PER_BEAT));
   const w = streamWires(m, 'w_in', u(H * T * 16));
-  const sc = streamWires(m, 's_in', u(H * T * 32));
+  const sc = streamWires(m, 's_in', u(H * T * 16));
   m.instance('u_x_skid', buildSkid(u(8 * GEMV_X_PER_BEAT)), { in: xIn, out: x.source }, { domain: cd });
   m.instance('u_w_skid', buildSkid(u(H * T * 16)), { in: wIn, out: w.source }, { domain: cd });
-  // Scales come one beat per group: a one-entry register is enough.
-  m.instance('u_s_reg', buildInputRegister(u(H * T * 32)), { in: sIn, out: sc.source }, { domain: cd });
+  // Scales come two beats per group, taken in the two scaling cycles: a pipeline register.
+  m.instance('u_s_reg', buildInputRegister(u(H * T * 16)), { in: sIn, out: sc.source }, { domain: cd });
   wBeat.set(w.sink.data);
   sBeat.set(sc.sink.data);
 
@@ -301,12 +301,12 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const macFire = macFireW;
   macFire.set(g.is('MAC').and(w.sink.valid));
   const chunkEnd = chunkPos.eq(GEMV_CHUNK - 1);
-  // A scaling cycle needs the group's scale beat (taken with row 1), and before a pass's first
-  // group overwrites y, the previous pass's rows must have left.
+  // A scaling cycle takes its row's scale beat; before a pass's first group overwrites y,
+  // the previous pass's rows must have left.
   const scaleFire = m.wire('scale_fire', g.is('SCALE').and(sc.sink.valid).and(scaleFirst.not().or(allYEmpty)));
   x.sink.ready.set(g.is('LOADX'));
   w.sink.ready.set(g.is('MAC').and(int4.not().or(phase)));
-  sc.sink.ready.set(scaleFire.and(scaleRow));
+  sc.sink.ready.set(scaleFire);
 
   gEn.set(g.isAny('MAC', 'SCALE', 'WAIT', 'TAIL'));
   gc.mac.set(macFire);
