@@ -47,7 +47,7 @@ export const ModuleJson = z.object({
 });
 
 export const ReportJson = z.object({
-  schema: z.literal('swiftkv-report/1'),
+  schema: z.literal('swiftkv-report/2'),
   top: z.string().min(1),
   params: z.record(z.string(), z.unknown()),
   /** The whole design (null with --no-synth). */
@@ -72,10 +72,40 @@ export const ReportJson = z.object({
     })
     .nullable(),
   cycles: z.object({
+    /** Cycles between a lane's tokens. */
     perToken: z.number().int().positive(),
     headLatency: z.string().min(1),
     attentionJob: z.string().min(1),
+    /** Attention jobs from the exact formula, against the multiplier bound. */
+    attention: z.array(z.object({ nHeads: count, L: count, cycles: count, bound: count, ratio: z.number().positive() })),
   }),
+  gemv: z.object({
+    peakMacsPerCycle: count,
+    /** The layer macsPerCycle is measured on (cycles from the exact formula). */
+    layer: z.object({ M: count, N: count, cycles: count }),
+    macsPerCycle: z.object({ int8: z.number().positive(), int4: z.number().positive() }),
+    macsPerDsp: z.object({ int8: z.number().positive(), int4: z.number().positive() }),
+    dspCount: count,
+    /** 'yosys': the synthesised count; 'tiles': the DSP tile count (no synthesis). */
+    dspCountSource: z.enum(['yosys', 'tiles']),
+    weightBitsPerCycle: count,
+    weightGBsAtClock: z.number().positive(),
+  }),
+  decode: z.array(
+    z.object({
+      model: z.string().min(1),
+      weights: z.union([z.literal(4), z.literal(8)]),
+      L: count,
+      tokensPerSecond: z.number().positive(),
+      msPerToken: z.number().positive(),
+      bound: z.object({ weightStreaming: z.number().positive(), dspCompute: z.number().positive() }),
+      clockMHz: z.number().positive(),
+      bandwidthGBs: z.number().positive(),
+      assumptions: z.array(z.string().min(1)),
+    }),
+  ),
+  /** Share of an Alveo U55C per resource (null without synthesis). */
+  u55c: z.array(z.object({ resource: z.string(), used: count, available: count, share: z.number().nonnegative() })).nullable(),
   /** Worst figure of the accuracy table at this configuration, or null when not measured. */
   accuracy: z.number().nonnegative().nullable(),
   modules: z.array(ModuleJson),

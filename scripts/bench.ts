@@ -6,9 +6,9 @@
  *   - Verilator speed on the default lane (cycles per second, L = 4096)
  */
 import { execa } from 'execa';
-import { buildLane, laneConfig } from '../generators/swiftkv/lane.ts';
+import { buildLane } from '../generators/swiftkv/lane.ts';
 import { runLaneTs } from '../verify/swiftkv/lane.driver.ts';
-import { runLaneHdl } from '../verify/swiftkv/lane.rtl.ts';
+import { runLaneRtl } from '../verify/swiftkv/lane-job.rtl.ts';
 import { makeJob } from '../verify/swiftkv/stimulus.ts';
 import { makeRng } from '../verify/rng.ts';
 import { withTempDir } from '../sim/tempdir.ts';
@@ -38,14 +38,15 @@ async function main(): Promise<void> {
   const p = { headDim: 64, pe: 16 };
   const job = makeJob('normal', 64, 64, rng, fmt);
   const t1 = performance.now();
-  const [r] = runLaneTs(buildLane(p), laneConfig(p), [job], { rng, validProb: 1, readyProb: 1 });
+  const lane = buildLane(p);
+  const [r] = runLaneTs(lane.module, lane.config, [job], { rng, validProb: 1, readyProb: 1 });
   const s1 = (performance.now() - t1) / 1000;
   console.log(`TypeScript simulator, lane d=64 P=16: ${r!.cycles} cycles in ${s1.toFixed(2)} s = ${(r!.cycles / s1).toFixed(0)} cycles/s`);
   const big = { headDim: 128, pe: 16 };
   const bigJob = makeJob('normal', 128, 4096, rng, fmt);
-  await runLaneHdl(big, [makeJob('normal', 128, 1, rng, fmt)], { simulator: 'verilator', seed: 1, vprob: 100, rprob: 100 });
+  await runLaneRtl(big, [[makeJob('normal', 128, 1, rng, fmt)]], { simulator: 'verilator', seed: 1, vprob: 100, rprob: 100 });
   const t2 = performance.now();
-  const [h] = await runLaneHdl(big, [bigJob], { simulator: 'verilator', seed: 1, vprob: 100, rprob: 100 });
+  const [h] = await runLaneRtl(big, [[bigJob]], { simulator: 'verilator', seed: 1, vprob: 100, rprob: 100 });
   const s2 = (performance.now() - t2) / 1000;
   console.log(`Verilator, lane d=128 P=16, L=4096: ${h!.cycles} cycles in ${s2.toFixed(2)} s including file IO = ${(h!.cycles / s2).toFixed(0)} cycles/s`);
 }

@@ -69,15 +69,14 @@ describe('npm run gen: arguments', () => {
   });
 
   it('takes only plain decimal integers, naming the flag, the value as typed and the range', async () => {
-    const r = await gen(['--pe', '2.5', '--heads', '', '--head-dim', '0x10', '--n-heads', ' 16 ', '--max-context', '1e1', '--exp-frac', 'abc', '--gemv-weight-bits', 'abc', '--data-int', '-1']);
+    const r = await gen(['--pe', '2.5', '--heads', '', '--head-dim', '0x10', '--n-heads', ' 16 ', '--max-context', '1e1', '--exp-frac', 'abc', '--data-int', '-1']);
     expect(refused(r)).toEqual([
       "gen: --heads '' is not a plain decimal integer: accepted integers 1..64",
-      "gen: --pe '2.5' is not a plain decimal integer: accepted integers 1..1024",
+      "gen: --pe '2.5' is not a plain decimal integer: accepted integers 1..128",
       "gen: --head-dim '0x10' is not a plain decimal integer: accepted integers 1..4096",
       "gen: --n-heads ' 16 ' is not a plain decimal integer: accepted integers 1..1024",
       "gen: --max-context '1e1' is not a plain decimal integer: accepted integers 1..16777216",
-      "gen: --exp-frac 'abc' is not a plain decimal integer: accepted integers 8..60",
-      "gen: --gemv-weight-bits 'abc' is not a plain decimal integer: accepted 4, 8",
+      "gen: --exp-frac 'abc' is not a plain decimal integer: accepted integers 4..35",
       'gen: --data-int -1 is out of range: accepted integers 2..31',
     ]);
   });
@@ -103,11 +102,11 @@ describe('npm run gen: arguments', () => {
     }
   });
 
-  it('range ends that failed with internal errors now generate (--max-context 1, --exp-frac 60 with 30 fraction bits of data)', async () => {
+  it('range ends generate (--max-context 1; 27 fraction bits of data with the widest exp2 split and dot)', async () => {
     await scratch(async (out) => {
       const r1 = await gen([...small, '--max-context', '1', '--out', out, '--name', 'a']);
       expect(r1.exitCode, r1.stderr).toBe(0);
-      const r2 = await gen([...small, '--data-int', '2', '--data-frac', '30', '--exp-index', '6', '--exp-interp', '24', '--exp-frac', '60', '--out', out, '--name', 'b']);
+      const r2 = await gen([...small, '--data-int', '5', '--data-frac', '27', '--exp-index', '10', '--exp-interp', '17', '--exp-frac', '28', '--acc-frac', '27', '--dot-frac', '54', '--out', out, '--name', 'b']);
       expect(r2.exitCode, r2.stderr).toBe(0);
       expect((await readdir(out)).sort()).toEqual(['a', 'b']);
     });
@@ -174,16 +173,19 @@ describe('npm run gen: artefacts', () => {
       expect(r.exitCode, r.stderr).toBe(0);
       const dir = join(out, 'swiftkv_mha_h3_pe4');
       const files = await readdir(dir);
-      for (const f of ['swiftkv_mha_h3_pe4.f', 'manifest.json', 'ports.ts', 'constraints.xdc', 'report.md', 'swiftkv_mha.v', 'swiftkv_lane_d16_p4_mul_c16384.v']) {
+      for (const f of ['swiftkv_mha_h3_pe4.f', 'manifest.json', 'ports.ts', 'constraints.xdc', 'report.md', 'report.json', 'swiftkv_mha.v']) {
         expect(files, f).toContain(f);
       }
+      // Module files are named after their content hash (stable for the same RTL).
+      expect(files.filter((f) => /^swiftkv_lane_d16_p4_mul_[0-9a-f]{8}\.v$/.test(f))).toHaveLength(1);
       const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
       expect(manifest.top).toBe('swiftkv_mha');
       const fl = (await readFile(join(dir, 'swiftkv_mha_h3_pe4.f'), 'utf8')).trim().split('\n');
       expect(fl.at(-1)).toBe('swiftkv_mha.v');
       expect(fl.every((f) => files.includes(f))).toBe(true);
       const report = await readFile(join(dir, 'report.md'), 'utf8');
-      expect(report).toContain('one token every 4 cycle(s)');
+      expect(report).toMatch(/a token every \d+ cycle\(s\) \(B = d\/P = 16\/4 beats/);
+      expect(report).toContain('## Decode model');
       expect(await readFile(join(dir, 'constraints.xdc'), 'utf8')).toContain('create_clock -period');
       // --name overrides the folder; the first design stays.
       const r2 = await gen(['--heads', '1', '--pe', '16', '--head-dim', '16', '--no-synth', '--out', out, '--name', 'mine']);
@@ -192,14 +194,16 @@ describe('npm run gen: artefacts', () => {
     });
   }, 120_000);
 
-  it('synthesises with Yosys for the report: resources per module, no latch, logic depth', async () => {
+  it('synthesises with Yosys for the report: resources per module, no latch, every DSP a registered tile', async () => {
     await scratch(async (out) => {
       const r = await gen(['--heads', '1', '--pe', '4', '--head-dim', '16', '--max-context', '64', '--out', out]);
       expect(r.exitCode, r.stderr).toBe(0);
       const report = await readFile(join(out, 'swiftkv_mha_h1_pe4', 'report.md'), 'utf8');
-      expect(report).toMatch(/\| swiftkv_lane_d16_p4_mul_c64 \| \d+ \| \d+ \| \d+ \|/);
+      expect(report).toMatch(/\| swiftkv_lane_d16_p4_mul_[0-9a-f]{8} \| \d+ \| \d+ \| \d+ \|/);
       expect(report).toContain('Latches: 0.');
-      expect(report).toMatch(/\| swiftkv_exp2_i5_j12_f30 \|( [\d.]+ \|){7} \d+ \|/);
+      const json = JSON.parse(await readFile(join(out, 'swiftkv_mha_h1_pe4', 'report.json'), 'utf8'));
+      expect(json.dspTotal).toBeGreaterThan(0);
+      expect(json.dspRegistered).toBe(json.dspTotal);
     });
   }, 600_000);
 });

@@ -17,8 +17,8 @@ import { z } from 'zod';
 import { emitDesign } from '../hdl/index.ts';
 import { writeDesign, sweepTemporaries, replaceProblem, DesignFolderError, type TempDirs } from '../hdl/artifacts.ts';
 import { buildMha, mhaName } from '../generators/swiftkv/mha.ts';
-import { laneCycles } from '../generators/swiftkv/lane.ts';
 import { describeFormats } from '../generators/swiftkv/numerics.ts';
+import { overfitProblem, U55C } from '../flow/figures.ts';
 import { GEN_PARAMS, PARAM_KEYS, acceptedText, checkGenValues, cliStyle, laneInputOf, paramHelp, type GenValues, type ParamKey } from '../generators/swiftkv/params.ts';
 import { designReport, xdcTemplate } from '../flow/report.ts';
 import { makeTempDir, removeTempDir } from '../sim/tempdir.ts';
@@ -31,6 +31,7 @@ const OPTIONS = {
   name: 'string',
   out: 'string',
   'no-synth': 'boolean',
+  'allow-overfit': 'boolean',
   help: 'boolean',
 } satisfies OptionKinds;
 
@@ -52,6 +53,8 @@ export interface GenOptions {
   /** Output root as typed (resolved against the caller's folder later). */
   out: string;
   synth: boolean;
+  /** Write a design that does not fit an Alveo U55C instead of refusing it. */
+  allowOverfit: boolean;
 }
 
 export function designName(v: GenValues, name?: string): string {
@@ -81,7 +84,7 @@ export function validateGen(raw: Record<string, string | boolean | undefined>): 
   const out = typeof raw.out === 'string' ? raw.out : 'out';
   if (out.trim() === '') problems.push(`--out ${shown(out)} is empty: accepted a folder path`);
   if (problems.length > 0) return { problems };
-  return { options: { values: checked.values, name: designName(checked.values, typeof name === 'string' ? name : undefined), out, synth: raw['no-synth'] !== true }, problems };
+  return { options: { values: checked.values, name: designName(checked.values, typeof name === 'string' ? name : undefined), out, synth: raw['no-synth'] !== true, allowOverfit: raw['allow-overfit'] === true }, problems };
 }
 
 export function helpText(): string {
@@ -94,7 +97,8 @@ export function helpText(): string {
     'output:',
     `  --${'name'.padEnd(20)} design folder name; letters, digits, _ . - (default swiftkv_mha_h<heads>_pe<pe>)`,
     `  --${'out'.padEnd(20)} output root folder, relative to the folder you run from; created if missing (default out)`,
-    `  --${'no-synth'.padEnd(20)} skip the Yosys synthesis of the resource report`,
+    `  --${'no-synth'.padEnd(20)} skip the Yosys synthesis and timing estimate of the report`,
+    `  --${'allow-overfit'.padEnd(20)} write a design larger than an Alveo U55C (${U55C.dsp} DSP, ${U55C.lut} LUT, ${U55C.ff} FF, ${U55C.bram36} BRAM36, ${U55C.uram} URAM) instead of refusing it`,
     `  --${'help'.padEnd(20)} this text`,
     '',
     '<out>/<name> is replaced only if a previous npm run gen wrote it (its manifest.json lists',
@@ -133,11 +137,21 @@ async function main(): Promise<void> {
 
   const t0 = performance.now();
   const lane = laneInputOf(v);
-  const built = buildMha({ lane, heads: v.heads, maxHeads: v.maxHeads, gemv: { group: v.gemvGroup, maxCols: v.gemvMaxCols }, name: 'swiftkv_mha' });
+  let built: ReturnType<typeof buildMha>;
+  try {
+    built = buildMha({ lane, heads: v.heads, maxHeads: v.maxHeads, gemv: { group: v.gemvGroup, maxCols: v.gemvMaxCols }, name: 'swiftkv_mha' });
+  } catch (e) {
+    // A limit only the built design knows (e.g. the GEMV bus width from the tile count).
+    if (e instanceof RangeError) throw new UsageError(e.message);
+    throw e;
+  }
+  const shape = { lane: built.lane, timing: built.timing, heads: v.heads, tilesPerLane: built.tiles, maxHeads: v.maxHeads, gemv: { group: v.gemvGroup, maxCols: v.gemvMaxCols } };
+  // Every DSP is a tile: the DSP count is known before synthesis.
+  const dspFit = overfitProblem([{ resource: 'dsp', used: v.heads * built.tiles, available: U55C.dsp, share: (v.heads * built.tiles) / U55C.dsp }]);
+  if (dspFit && !opts.allowOverfit) throw new UsageError(`${dspFit} (${v.heads} lanes x ${built.tiles} DSP tiles); lower --heads or --pe, or pass --allow-overfit`);
   const design = emitDesign(built.module);
   const genMs = performance.now() - t0;
   await sweepTemporaries(outRoot);
-  const c = built.lane;
   const reportParams: Record<string, unknown> = {
     ...Object.fromEntries(PARAM_KEYS.map((k) => [GEN_PARAMS[k].flag, v[k]])),
     name,
@@ -148,25 +162,21 @@ async function main(): Promise<void> {
     const report = await designReport({
       design,
       params: reportParams,
-      lane: c,
-      heads: v.heads,
-      formats: describeFormats(c.formats),
-      cycles: {
-        ...laneCycles(c, 1),
-        attentionJob: `ceil(nHeads/${v.heads}) rounds of ${laneCycles(c, 1).fill} + L*${c.B} + ${laneCycles(c, 1).drain} cycles with every stream ready (the cycles between rounds are not in this formula yet)`,
-      },
+      shape,
+      formats: describeFormats(built.lane.formats),
       synth: opts.synth,
-      gemvWeightBits: v.gemvWeightBits,
-      gemv: { group: v.gemvGroup, maxCols: v.gemvMaxCols },
       generationMs: genMs,
       onProgress: (s) => console.log(s),
     });
+    const over = report.fit ? overfitProblem(report.fit) : undefined;
+    if (over && !opts.allowOverfit) throw new UsageError(`${over}; nothing written; lower --heads or --pe, or pass --allow-overfit`);
+    if (over) console.warn(`gen: warning: ${over} (--allow-overfit)`);
     const { dir } = await writeDesign(design, outRoot, name, [
       { name: 'report.md', content: report.markdown },
       { name: 'report.json', content: report.json },
       { name: 'constraints.xdc', content: xdcTemplate(design.top, report.clock.periodNs, report.clock.source) },
     ], tempDirs);
-    console.log(`generated ${design.top} (${design.modules.length} modules, lanes ${mhaName({ lane, heads: v.heads, maxHeads: v.maxHeads })}) in ${genMs.toFixed(0)} ms -> ${dir}/`);
+    console.log(`generated ${design.top} (${design.modules.length} modules, ${v.heads} lanes of ${built.tiles} DSP tiles, ${mhaName({ lane, heads: v.heads, maxHeads: v.maxHeads }, built.lane)}) in ${genMs.toFixed(0)} ms -> ${dir}/`);
   } catch (e) {
     if (e instanceof DesignFolderError) throw new UsageError(refusal(e.message));
     throw e;

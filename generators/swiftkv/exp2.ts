@@ -1,50 +1,37 @@
 /**
- * The exp2 unit of the SwiftKV lane (DESIGN.md §3): 2^x for x <= 0, x in the score format
- * (Q15.17 by default), by a table of 2^(i/32) with linear interpolation and a right shift.
+ * The exp2 unit of the SwiftKV lane: 2^x for x <= 0, x in the score format (Q15.17 by
+ * default), by a table of 2^(i/32) with linear interpolation and a right shift.
  *
- * Written once against `Bits<T>`: the golden model runs it on `Value`, the generator runs it on
- * `Expr` with a ROM for `lookup`; `exp2Table` is the one source of the table contents.
+ * Written against `Bits<T>` in three steps, so the golden model runs them on `Value` and the
+ * pipelined hardware runs the very same functions on `Expr` with registers between them
+ * (the middle step's multiply-add runs on a DSP tile there: `exp2Mantissa` is its golden):
  *
- * Definition (bit-exact). Let x have fs = indexBits + interpBits fraction bits, x <= 0:
- *   n   = -floor(x)                 integer part (x's raw value shifted right by fs, negated)
- *   i   = fraction bits [fs-1 : interpBits]   (table index, 0..2^indexBits - 1)
- *   t   = fraction bits [interpBits-1 : 0]    (interpolation weight t / 2^interpBits)
- *   M   = T[i] * 2^interpBits + (T[i+1] - T[i]) * t        exact, F + interpBits fraction bits
- *         (= 2^(x - floor(x)) interpolated, in [1, 2), scaled by 2^(F + interpBits))
- *   out = RNE(M / 2^(interpBits + n))  in UQ1.F           when n <= F + 1
- *   out = 0                                               when n >= F + 2 (x < -(F + 1))
- * i.e. the output is the correctly rounded (to F fraction bits, ties to even) value of the
- * interpolated curve 2^floor(x) * lerp(T[i], T[i+1]). For n >= F + 2 the interpolated value
- * is below 2^-(F+1), which rounds to 0, so the cut-off changes no result. exp2(0) = T[0] =
- * 2^F exactly (1.0). The result is non-increasing as x decreases (lerp is monotonic, the table
- * is increasing, and RNE is monotonic).
+ *   exp2Split(x)             n = -floor(x), table index i, interpolation weight t, x too small
+ *   exp2Mantissa(lo, hi, t)  M = T[i] * 2^J + (T[i+1] - T[i]) * t     (exact; J interp bits)
+ *   exp2Round(M, n, small)   out = RNE(M / 2^(F + J + n - Fe)) in UQ1.Fe, or 0 when small
+ *
+ * Definition (bit-exact). x has fs = indexBits + interpBits fraction bits, x <= 0; F table
+ * fraction bits, Fe output fraction bits (Fe <= F):
+ *   n   = -floor(x);   i = fraction bits [fs-1 : J];   t = fraction bits [J-1 : 0]
+ *   M   = T[i] * 2^J + (T[i+1] - T[i]) * t          2^(x - floor x) interpolated, F + J frac bits
+ *   out = RNE(M / 2^(F + J + n - Fe))               when n <= Fe + 1
+ *   out = 0                                          when n >= Fe + 2
+ * i.e. the correctly rounded (to Fe fraction bits, ties to even) value of the interpolated
+ * curve 2^floor(x) * lerp(T[i], T[i+1]). For n >= Fe + 2 that value is below 2^-(Fe+1) and
+ * rounds to 0, so the cut-off changes no result. exp2(0) = 2^Fe exactly (1.0). The result
+ * never increases as x decreases.
  */
 import type { Arith, Bits } from '../../hdl/arith.ts';
 import { u, bitsFor } from '../../hdl/types.ts';
 import { Value } from '../../hdl/value.ts';
 import { valueArith } from '../../hdl/arith.ts';
 import { roundShift } from '../../hdl/fixed.ts';
-import { iroot } from './numerics.ts';
+import { iroot } from './constants.ts';
+import type { Exp2Params } from './numerics.ts';
 
-export interface Exp2Config {
-  /** Table index bits (5): 2^indexBits + 1 table entries. */
-  readonly indexBits: number;
-  /** Interpolation bits (12). */
-  readonly interpBits: number;
-  /** Fraction bits of the table and of the output (30). */
-  readonly tableFracBits: number;
-}
+export type Exp2Config = Exp2Params;
 
-export const EXP2_DEFAULTS: Exp2Config = { indexBits: 5, interpBits: 12, tableFracBits: 30 };
-
-function checkConfig(c: Exp2Config): void {
-  const chk = (n: string, v: number, lo: number, hi: number): void => {
-    if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`exp2 ${n} = ${v} is out of range: accepted integers ${lo}..${hi}`);
-  };
-  chk('indexBits', c.indexBits, 1, 10);
-  chk('interpBits', c.interpBits, 0, 24);
-  chk('tableFracBits', c.tableFracBits, 1, 60);
-}
+export const EXP2_DEFAULTS: Exp2Config = { indexBits: 5, interpBits: 12, tableFracBits: 30, outFracBits: 16 };
 
 const tableCache = new Map<string, readonly bigint[]>();
 
@@ -54,13 +41,13 @@ const tableCache = new Map<string, readonly bigint[]>();
  *
  * Rounding is exact, with no floating point: with N = 2^indexBits and T_i = 2^(i/N + F),
  *   round(T_i) = floor((floor(2 T_i) + 1) / 2),  floor(2 T_i) = iroot(2^(i + N (F + 1)), N)
- * where iroot is the exact integer N-th root (BigInt). A tie (2 T_i odd) would need
- * 2^(i/N) rational, which holds only for i = 0 and i = N, where T_i is an integer; so the
- * rounding mode at ties never matters. This is the ONE function used by the golden model and
- * by the ROM the generator emits.
+ * where iroot is the exact integer N-th root. A tie would need 2^(i/N) rational, which holds
+ * only for i = 0 and i = N, where T_i is an integer. This is the ONE function used by the
+ * golden model and by the ROM the generator emits.
  */
 export function exp2Table(indexBits = EXP2_DEFAULTS.indexBits, tableFracBits = EXP2_DEFAULTS.tableFracBits): bigint[] {
-  checkConfig({ indexBits, interpBits: 0, tableFracBits });
+  if (!Number.isInteger(indexBits) || indexBits < 1 || indexBits > 10) throw new RangeError(`exp2 indexBits = ${indexBits} is out of range: accepted 1..10`);
+  if (!Number.isInteger(tableFracBits) || tableFracBits < 1 || tableFracBits > 60) throw new RangeError(`exp2 tableFracBits = ${tableFracBits} is out of range: accepted 1..60`);
   const key = `${indexBits}/${tableFracBits}`;
   let t = tableCache.get(key);
   if (!t) {
@@ -77,12 +64,12 @@ export function exp2Table(indexBits = EXP2_DEFAULTS.indexBits, tableFracBits = E
 }
 
 /** Width of the table entries (unsigned): the largest entry is 2^(F+1). */
-export function exp2TableWidth(c: Exp2Config = EXP2_DEFAULTS): number {
+export function exp2TableWidth(c: Exp2Config): number {
   return c.tableFracBits + 2;
 }
 
 /** Width of T[i+1] - T[i] (unsigned): bits of the largest difference of the table. */
-export function exp2DiffWidth(c: Exp2Config = EXP2_DEFAULTS): number {
+export function exp2DiffWidth(c: Exp2Config): number {
   const t = exp2Table(c.indexBits, c.tableFracBits);
   let maxDiff = 0n;
   for (let i = 0; i + 1 < t.length; i++) {
@@ -92,70 +79,84 @@ export function exp2DiffWidth(c: Exp2Config = EXP2_DEFAULTS): number {
   return bitsFor(maxDiff, false);
 }
 
-/** Output width: UQ1.F, unsigned F + 1 bits (1.0 = 2^F). */
-export function exp2OutWidth(c: Exp2Config = EXP2_DEFAULTS): number {
-  return c.tableFracBits + 1;
+/** Width of the interpolated mantissa M (unsigned): M < 2^(F+1) * 2^J. */
+export function exp2MantissaWidth(c: Exp2Config): number {
+  return c.tableFracBits + 1 + c.interpBits;
+}
+
+/** Output width: UQ1.Fe, unsigned Fe + 1 bits (1.0 = 2^Fe). */
+export function exp2OutWidth(c: Exp2Config): number {
+  return c.outFracBits + 1;
+}
+
+/** Bits of the shift amount n once capped (n <= Fe + 1 whenever the result is not 0). */
+export function exp2ShiftWidth(c: Exp2Config): number {
+  return bitsFor(BigInt(c.outFracBits + 1), false);
+}
+
+export interface Exp2Split<T> {
+  /** n = -floor(x), capped to its low exp2ShiftWidth bits (meaningful when !tooSmall). */
+  readonly amount: T;
+  /** 1 when n >= Fe + 2: the result is 0. */
+  readonly tooSmall: T;
+  /** Table index i (indexBits, unsigned). */
+  readonly index: T;
+  /** Interpolation weight t (interpBits, unsigned; absent when interpBits = 0). */
+  readonly t: T | undefined;
+}
+
+/** Step 1: split x (signed, fs fraction bits and at least one integer bit) into n, i, t. */
+export function exp2Split<T extends Bits<T>>(_A: Arith<T>, x: T, c: Exp2Config): Exp2Split<T> {
+  const fs = c.indexBits + c.interpBits;
+  if (!x.signed || x.width <= fs) {
+    throw new RangeError(`exp2 input must be signed with more than ${fs} bits (integer part + ${fs} fraction bits), got ${x.signed ? 's' : 'u'}${x.width}`);
+  }
+  const J = c.interpBits;
+  const xInt = x.shr(fs); // floor(x), signed
+  const n = xInt.neg(); // >= 0 for x <= 0
+  const tooSmall = xInt.lt(-(c.outFracBits + 1));
+  const shBits = exp2ShiftWidth(c);
+  const amount = n.width > shBits ? n.slice(shBits - 1, 0) : n.asUnsigned().zext(shBits);
+  return { amount, tooSmall, index: x.slice(fs - 1, J), t: J > 0 ? x.slice(J - 1, 0) : undefined };
+}
+
+/** Step 2 (golden of the DSP tile): M = lo * 2^J + (hi - lo) * t, exact, unsigned. */
+export function exp2Mantissa<T extends Bits<T>>(_A: Arith<T>, lo: T, hi: T, t: T | undefined, c: Exp2Config): T {
+  const mw = exp2MantissaWidth(c);
+  if (!t) return lo.trunc(Math.min(lo.width, mw)).zext(mw);
+  const diff = hi.sub(lo).trunc(exp2DiffWidth(c)); // hi >= lo: the table increases
+  return lo.shl(c.interpBits).add(diff.mul(t)).trunc(mw);
+}
+
+/** Step 3a: M * 2^(Fe + 1 - n): the right shift by n <= Fe + 1, with every shifted-out bit kept. */
+export function exp2Shift<T extends Bits<T>>(_A: Arith<T>, mant: T, amount: T, c: Exp2Config): T {
+  return mant.shl(c.outFracBits + 1).shrv(amount);
+}
+
+/** Step 3b: round away F + J + 1 bits (RNE) to UQ1.Fe; 0 when x is too small. */
+export function exp2Finish<T extends Bits<T>>(A: Arith<T>, shifted: T, tooSmall: T, c: Exp2Config): T {
+  const rounded = roundShift(A, shifted, c.tableFracBits + c.interpBits + 1, 'rne'); // <= 2^Fe
+  const ow = exp2OutWidth(c);
+  return A.mux(tooSmall, A.lit(0, u(ow)), rounded.trunc(ow));
+}
+
+/** Step 3: out = RNE(M / 2^(F + J + n - Fe)), 0 when x is too small; UQ1.Fe. */
+export function exp2Round<T extends Bits<T>>(A: Arith<T>, mant: T, amount: T, tooSmall: T, c: Exp2Config): T {
+  return exp2Finish(A, exp2Shift(A, mant, amount, c), tooSmall, c);
 }
 
 /** Table lookup: T[index] and T[index + 1], both unsigned of exp2TableWidth bits. */
 export type Exp2Lookup<T> = (index: T) => { lo: T; hi: T };
 
-/**
- * 2^x for x <= 0 (x signed, with indexBits + interpBits fraction bits and at least one integer
- * bit); result UQ1.F (unsigned, F + 1 bits). Positive x is outside the contract (the caller
- * guarantees x <= 0: x is -|s - m|); for x > 0 the result is unspecified.
- *
- * Hardware: one ROM read (two entries), a (diffWidth x interpBits) multiplier, an adder, a
- * right barrel shifter over (F + interpBits + 1) + (F + 1) bits with a 0..F+1 amount (the low
- * F + 1 extension bits keep every shifted-out bit, so the final RNE sees the exact sticky),
- * and one RNE rounding step.
- */
-export function exp2Fixed<T extends Bits<T>>(A: Arith<T>, x: T, lookup: Exp2Lookup<T>, c: Exp2Config = EXP2_DEFAULTS): T {
-  checkConfig(c);
-  const fs = c.indexBits + c.interpBits;
-  const F = c.tableFracBits;
-  if (!x.signed || x.width <= fs) {
-    throw new RangeError(`exp2 input must be signed with more than ${fs} bits (integer part + ${fs} fraction bits), got ${x.signed ? 's' : 'u'}${x.width}`);
-  }
-  const J = c.interpBits;
-  const tw = exp2TableWidth(c);
-  const dw = exp2DiffWidth(c);
-
-  // Integer part floor(x) <= 0 and its negation n = -floor(x) >= 0 (the shift amount).
-  const xInt = x.shr(fs); // signed, floor(x)
-  const n = xInt.neg(); // signed, one bit wider, in [0, 2^(intBits-1)]
-  const tooSmall = xInt.lt(-(F + 1)); // n >= F + 2: result 0
-  const shBits = bitsFor(BigInt(F + 1), false);
-  const amount = n.width > shBits ? n.slice(shBits - 1, 0) : n.asUnsigned().zext(shBits); // valid when !tooSmall
-
-  // Table index and interpolation weight.
-  const index = x.slice(fs - 1, J);
-  const { lo, hi } = lookup(index);
-  if (lo.width !== tw || hi.width !== tw || lo.signed || hi.signed) {
-    throw new RangeError(`exp2 lookup must return two u${tw} entries, got ${lo.signed ? 's' : 'u'}${lo.width} / ${hi.signed ? 's' : 'u'}${hi.width}`);
-  }
-  // M = lo * 2^J + (hi - lo) * t: exact. hi >= lo (the table increases), so the difference
-  // fits in dw bits; M < 2^(F+1) * 2^J, i.e. F + 1 + J bits.
-  const mw = F + 1 + J;
-  let mant: T;
-  if (J > 0) {
-    const t = x.slice(J - 1, 0);
-    const diff = hi.sub(lo).trunc(dw);
-    mant = lo.shl(J).add(diff.mul(t)).trunc(mw);
-  } else {
-    mant = lo.trunc(mw);
-  }
-  // Shift right by n (<= F + 1) without losing bits, then round away J + F + 1 bits.
-  const ext = mant.shl(F + 1); // (F + 1 + J) + (F + 1) bits
-  const shifted = ext.shrv(amount);
-  const rounded = roundShift(A, shifted, J + F + 1, 'rne'); // F + 2 bits, value <= 2^F
-  const ow = exp2OutWidth(c);
-  const out = rounded.trunc(ow); // value <= 2^F (= 1.0): M/2^J < 2^(F+1) and n >= 1 unless x = 0
-  return A.mux(tooSmall, A.lit(0, u(ow)), out);
+/** 2^x for x <= 0, the three steps in a row (golden model and unpipelined use). */
+export function exp2Fixed<T extends Bits<T>>(A: Arith<T>, x: T, lookup: Exp2Lookup<T>, c: Exp2Config): T {
+  const sp = exp2Split(A, x, c);
+  const { lo, hi } = lookup(sp.index);
+  return exp2Round(A, exp2Mantissa(A, lo, hi, sp.t, c), sp.amount, sp.tooSmall, c);
 }
 
-/** A lookup into a table array, for the golden model. */
-export function valueLookup(c: Exp2Config = EXP2_DEFAULTS): Exp2Lookup<Value> {
+/** A lookup into the table array, for the golden model. */
+export function valueLookup(c: Exp2Config): Exp2Lookup<Value> {
   const table = exp2Table(c.indexBits, c.tableFracBits);
   const tw = exp2TableWidth(c);
   const vals = table.map((e) => Value.of(e, u(tw)));
@@ -167,18 +168,14 @@ export function valueLookup(c: Exp2Config = EXP2_DEFAULTS): Exp2Lookup<Value> {
 
 const lookupCache = new Map<string, Exp2Lookup<Value>>();
 
-/**
- * Golden exp2 on raw integers: xRaw (<= 0) has indexBits + interpBits fraction bits and is a
- * signed value of `inWidth` bits (32 for Q15.17); returns the raw UQ1.F result.
- */
+/** Golden exp2 on raw integers: xRaw <= 0 with indexBits + interpBits fraction bits, `inWidth` bits signed. */
 export function exp2Golden(xRaw: bigint, c: Exp2Config = EXP2_DEFAULTS, inWidth = 32): bigint {
   if (xRaw > 0n) throw new RangeError(`exp2Golden: x = ${xRaw} (raw) is positive: accepted x <= 0`);
-  const key = `${c.indexBits}/${c.interpBits}/${c.tableFracBits}`;
+  const key = `${c.indexBits}/${c.interpBits}/${c.tableFracBits}/${c.outFracBits}`;
   let lookup = lookupCache.get(key);
   if (!lookup) {
     lookup = valueLookup(c);
     lookupCache.set(key, lookup);
   }
-  const x = Value.of(xRaw, { width: inWidth, signed: true });
-  return exp2Fixed(valueArith, x, lookup, c).toBigInt();
+  return exp2Fixed(valueArith, Value.of(xRaw, { width: inWidth, signed: true }), lookup, c).toBigInt();
 }

@@ -1,645 +1,400 @@
 /**
- * The SwiftKV head lane: one query, one head at a time (DESIGN.md §2, §4).
+ * The SwiftKV head lane: a sequence of heads, back to back, one query each.
  *
- *   LOAD  q arrives in B = d/P beats of P elements; the DOT multipliers compute q' = q * c
- *         (c = log2(e)/sqrt(d)), stored in a ring of B words.
- *   RUN   each KV beat (P elements of k and of v) is multiplied with the ring head (the ring
- *         rotates, so beat j of every token meets q' word j), summed by the adder tree and
- *         accumulated over B beats into the token's score s; MAX updates the running max and
- *         picks the exp2 input; the one exp2 unit gives alpha or beta; ACC rescales Z and the
- *         d-vector Y (a ring of B words, P elements updated per cycle). v waits in a FIFO until
- *         its token's exp2 result is ready, so the KV stream never waits for the loop.
- *   DIV   one reciprocal 1/Z per query (restoring divider, one bit per cycle).
- *   OUT   o = Y * (1/Z), P elements per beat, on the same multipliers as ACC.
+ *   q  --skid--> q RAM (2 banks x B words)                     a head's q loads while the
+ *                    |                                         previous head streams
+ *   kv --skid--> issue beat j of a token --> DOT (q . k on tiles) --> score --> MAX/EXP --> e FIFO
+ *                    \--> v FIFO ---------------------------------------------------------\
+ *                                                      ACC: Z, Y (2 banks) <-- e FIFO + v FIFO
+ *                                                       |--> RECIP (1/Z) --\
+ *                                                       \--> Y bank ------> NORM --> o queue --> o
  *
- * Steady state: one token every B = d/P cycles. The loop-carried paths (m in MAX, Z and each
- * Y word in ACC) close in one cycle each, so the loop adds no stall. With P = d (B = 1) a
- * token is accepted every cycle; the rings are single registers and each Y element is
- * updated every cycle.
+ * Control: pulse `start` with cfg_len (L, 1..maxContext) and cfg_heads (n, 1..maxHeads) while
+ * busy is low. The lane then takes, for each of the n heads in order: B q beats (tlast on the
+ * last), L tokens of B kv beats (tlast on the last beat of each token), and returns B o beats
+ * (tlast on the last, o_tuser = the head's saturation mask). `done` pulses when the last o beat
+ * of the last head has been taken. status_error: a bad configuration (done follows at once) or
+ * a tlast in the wrong place (the job runs on); status_sat: OR of the heads' masks; both
+ * sticky until the next start.
  *
- * The arithmetic is the golden model's (golden.ts): the same generic functions on Expr.
+ * Steady state: one token every II = max(B, ACC loop depth) cycles; heads follow each other
+ * with no gap (the next head's q is loaded and its tokens start while the previous head is
+ * divided and normalised). laneTiming() gives every latency, derived from the blocks.
  */
-import {
-  Module,
-  Signal,
-  u,
-  cat,
-  mux,
-  lit,
-  clog2,
-  exprArith as A,
-  qType,
-  type Expr,
-  type HwType,
-  type ClockDomain,
-} from '../../hdl/index.ts';
-import { laneFormats, type LaneFormats, type LaneParamsInput } from './numerics.ts';
-import { narrowFlagged, saturateFlagged } from '../../hdl/fixed.ts';
-import { SAT_WIDTH, satBit } from './saturation.ts';
-import { exp2Fixed, exp2Table, exp2TableWidth } from './exp2.ts';
-import {
-  scaleLiteral,
-  narrowScoreFlagged,
-  maxStage,
-  maxStageShift,
-  accZMultiplyFlagged,
-  accZShiftFlagged,
-  alignToY,
-  shiftRightRne,
-  recipStart,
-  recipStep,
-  recipFinish,
-} from './golden.ts';
+import { Module, u, clog2, mux, lit, cat, type Expr, type Signal } from '../../hdl/index.ts';
+import { Fsm } from '../../hdl/fsm.ts';
+import { streamInput, streamOutput, streamWires } from '../../hdl/stream.ts';
 import { buildFifo } from '../common/fifo.ts';
-import { buildPe } from './pe.ts';
+import { inRange1 } from '../common/bounds.ts';
+import { buildSkid } from '../common/skid.ts';
+import { buildDot } from './dot.ts';
+import { buildMaxExp } from './maxexp.ts';
+import { buildAcc } from './acc.ts';
+import { buildRecip } from './recip.ts';
+import { buildNorm, HEAD_SAT_BITS } from './norm.ts';
+import { exp2OutWidth } from './exp2.ts';
+import { META, laneConfig, type LaneConfig } from './config.ts';
+import type { LaneParamsInput } from './numerics.ts';
 
-/** Split a packed word into n elements of type t (element 0 in the low bits). */
-export function unpack(word: Expr, n: number, t: HwType): Expr[] {
-  return Array.from({ length: n }, (_, i) => {
-    const e = word.slice((i + 1) * t.width - 1, i * t.width);
-    return t.signed ? e.asSigned() : e;
-  });
-}
-
-/** Pack elements into one word, element 0 in the low bits. */
-export function pack(elems: readonly Expr[]): Expr {
-  return cat(...[...elems].reverse());
-}
-
-export interface LaneConfig {
-  readonly formats: LaneFormats;
-  readonly d: number;
-  readonly P: number;
-  /** Beats per token: d / P. */
+export interface LaneTiming {
+  /** Beats per token and per vector. */
   readonly B: number;
-  readonly lenWidth: number;
+  /** Cycles between token starts in ACC: max(B, loop depth). */
+  readonly interval: number;
+  /** ACC: token start -> its head's final Z (z_valid); last beat -> bank complete (bank_valid). */
+  readonly accZLatency: number;
+  readonly accBankLatency: number;
+  readonly accLoop: number;
+  readonly dotLatency: number;
+  readonly maxExpLatency: number;
+  readonly recipLatency: number;
+  readonly normLatency: number;
   readonly vFifoDepth: number;
   readonly eFifoDepth: number;
 }
 
-export function laneConfig(input: LaneParamsInput): LaneConfig {
-  const formats = laneFormats(input);
-  const d = formats.params.headDim;
-  const P = formats.params.pe;
-  if (d % P !== 0) throw new RangeError(`pe = ${P} does not divide headDim = ${d}: accepted divisors of headDim`);
-  const B = d / P;
-  // v beats wait for their token's exp2 result: at most B beats of that token plus the beats
-  // that arrive during the ~7-cycle DOT/MAX/EXP latency (see the occupancy note above).
-  const vFifoDepth = 1 << clog2(B + 12);
-  return { formats, d, P, B, lenWidth: clog2(formats.params.maxContext + 1), vFifoDepth, eFifoDepth: 8 };
+function pow2AtLeast(n: number): number {
+  return 1 << clog2(Math.max(2, n));
+}
+
+export function laneTiming(c: LaneConfig): LaneTiming {
+  const dot = buildDot(c);
+  const me = buildMaxExp(c);
+  const acc = buildAcc(c);
+  const recip = buildRecip(c);
+  const norm = buildNorm(c, recip.leadWidth);
+  // v beats wait in the v FIFO while their token's score and exp2 are computed (plus the
+  // token's own B beats and a few cycles of hand-over): sized from the derived latencies, so
+  // the KV stream never waits when tokens start every B cycles.
+  const vFifoDepth = pow2AtLeast(dot.latency + me.latency + 2 * c.B + 4);
+  // Every queued e has its B beats in the v FIFO.
+  const eFifoDepth = pow2AtLeast(Math.ceil(vFifoDepth / c.B) + 2);
+  return {
+    B: c.B,
+    interval: acc.interval,
+    accZLatency: acc.zLatency,
+    accBankLatency: acc.bankLatency,
+    accLoop: acc.loopDepth,
+    dotLatency: dot.latency,
+    maxExpLatency: me.latency,
+    recipLatency: recip.latency,
+    normLatency: norm.latency,
+    vFifoDepth,
+    eFifoDepth,
+  };
 }
 
 /**
- * Cycles from the start pulse to done, with every stream ready (no backpressure):
- *   latency = fill + L * B + drain
- *   fill  = B + 2            q beats, then the last q' enters the ring
- *   drain = 2B + K + 9       DOT/MAX/EXP pipeline (7), the last token's B ACC beats,
- *                            K + 2 divider cycles (K = recipSteps), B output beats
- * A stall anywhere in the per-token loop would add cycles: the regression checks equality.
+ * Cycles of a lane job (n heads of L tokens) from the cycle `start` is high to the cycle `done`
+ * is high, with every stream always valid and ready, derived from the block latencies by
+ * following the schedule (each line is one rule of the control logic):
+ *
+ *   kv beats issue one per cycle from cycle 2 (q word 0 is written at cycle 1);
+ *   token k's last beat issues at K_k = 2 + k B + B - 1;
+ *   its e reaches the token queue at E_k = K_k + dot + maxexp + 1;
+ *   ACC starts it at S_k = max(E_k, S_(k-1) + II, F_(h-2))   (F: bank of head h-2 free again,
+ *                                                             only for a head's first token);
+ *   head h's final Z: z_h = S_last + accZ; its reciprocal R_h = max(z_h + 1, R_(h-1)) + recip;
+ *   its bank is complete at Y_h = S_last + B - 1 + accBank;
+ *   NORM starts it at N_h = max(R_h + 1, Y_h + 1, N_(h-1) + B) and frees the bank at F_h = N_h + B;
+ *   the last o beat is taken at N_(n-1) + B - 1 + norm + 1, and done is high a cycle later.
+ * In steady state (L II >= the head turnaround) this is
+ *   total = (B + 2 + dot + maxexp) + (n L - 1) II + drain,
+ * with the drain after the last token's start given by laneDrain(). The regression checks
+ * the result exactly.
  */
-export function laneCycles(c: LaneConfig, L: number): { fill: number; perToken: number; drain: number; total: number } {
-  const fill = c.B + 2;
-  const drain = 2 * c.B + c.formats.recipSteps + 9;
-  return { fill, perToken: c.B, drain, total: fill + L * c.B + drain };
+export function laneCycles(t: LaneTiming, L: number, n: number): number {
+  const { B, interval: II } = t;
+  const S: number[] = [];
+  const N: number[] = [];
+  const F: number[] = [];
+  let rPrev = -Infinity;
+  let sPrev = -Infinity;
+  for (let h = 0; h < n; h++) {
+    for (let k = 0; k < L; k++) {
+      const tok = h * L + k;
+      const K = 2 + tok * B + B - 1;
+      const E = K + t.dotLatency + t.maxExpLatency + 1;
+      let s = Math.max(E, sPrev + II);
+      if (k === 0 && h >= 2) s = Math.max(s, F[h - 2]!);
+      S.push(s);
+      sPrev = s;
+    }
+    const last = S[S.length - 1]!;
+    const z = last + t.accZLatency;
+    const r = Math.max(z + 1, rPrev) + t.recipLatency;
+    rPrev = r;
+    const y = last + B - 1 + t.accBankLatency;
+    const nh = Math.max(r + 1, y + 1, h > 0 ? N[h - 1]! + B : -Infinity);
+    N.push(nh);
+    F.push(nh + B);
+  }
+  return N[n - 1]! + B - 1 + t.normLatency + 1 + 1;
+}
+
+/** Cycles from the last token's start in ACC to done, when nothing waits (see laneCycles). */
+export function laneDrain(t: LaneTiming): number {
+  const r = t.accZLatency + 1 + t.recipLatency + 1;
+  const y = t.B - 1 + t.accBankLatency + 1;
+  return Math.max(r, y) + t.B + t.normLatency + 1;
 }
 
 export function laneName(c: LaneConfig): string {
   const p = c.formats.params;
-  return `swiftkv_lane_d${c.d}_p${c.P}_${p.rescale === 'shift' ? 'sh' : 'mul'}_c${p.maxContext}`;
+  return `swiftkv_lane_d${c.d}_p${c.P}_${p.rescale === 'shift' ? 'sh' : 'mul'}`;
 }
 
-function suffix(c: LaneConfig): string {
-  return `d${c.d}_p${c.P}_${c.formats.params.rescale === 'shift' ? 'sh' : 'mul'}`;
-}
-
-// ---- blocks ------------------------------------------------------------------------------
-
-/** exp2 unit: combinational 2^x for x <= 0 (exp2.ts), table in a ROM from exp2Table(). */
-export function buildExp2(f: LaneFormats): Module {
-  const c = f.params.exp2;
-  const m = new Module(`swiftkv_exp2_i${c.indexBits}_j${c.interpBits}_f${c.tableFracBits}`);
-  m.doc = '2^x for x <= 0: integer part -> right shift, table of 2^(i/2^indexBits) with linear interpolation.';
-  m.generator = { name: 'generators/swiftkv/lane.ts buildExp2', params: { ...c } };
-  const x = m.input('x', qType(f.exp2In), 'exponent, <= 0');
-  const table = exp2Table(c.indexBits, c.tableFracBits);
-  const rom = m.rom('exp2_table', u(exp2TableWidth(c)), table);
-  const aw = clog2(table.length);
-  const e = exp2Fixed(A, x, (index) => ({
-    lo: rom.read('table_lo', index.zext(aw)),
-    hi: rom.read('table_hi', index.zext(aw).add(1).trunc(aw)),
-  }), c);
-  m.output('e', e.type, `2^x, ${e.width} bits with ${c.tableFracBits} fraction bits`).set(e);
-  return m;
-}
-
-/** DOT: adder tree over P registered products, accumulation over B beats, score narrowing. */
-export function buildDot(c: LaneConfig): Module {
+export function buildLane(input: LaneParamsInput, opts: { maxHeads?: number; gemv?: boolean } = {}): { module: Module; config: LaneConfig; timing: LaneTiming; tiles: number } {
+  const c = laneConfig(input, opts);
   const f = c.formats;
-  const m = new Module(`swiftkv_dot_${suffix(c)}`);
-  m.doc = 'Adder tree over P products (registered), accumulation over the beats of a token, score narrowing (RNE, saturation).';
-  m.generator = { name: 'generators/swiftkv/lane.ts buildDot', params: { d: c.d, P: c.P } };
-  const cd = m.clockDomain();
-  const prodT = qType(f.product);
-  const valid = m.input('in_valid', u(1), 'products of one beat');
-  const first = m.input('in_first', u(1), 'first beat of a token');
-  const last = m.input('in_last', u(1), 'last beat of a token');
-  const products = unpack(m.input('in_products', u(c.P * prodT.width), 'P exact products'), c.P, prodT);
-  // Exact tree: every add grows one bit; the sum fits the derived partial width.
-  let terms: Expr[] = products;
-  while (terms.length > 1) {
-    const next: Expr[] = [];
-    for (let i = 0; i + 1 < terms.length; i += 2) next.push(terms[i]!.add(terms[i + 1]!));
-    if (terms.length % 2 === 1) next.push(terms.at(-1)!);
-    terms = next;
-  }
-  const partialT = qType(f.dotPartial);
-  const accT = qType(f.dotAcc);
-  const partial = m.reg('partial', partialT, { domain: cd, reset: null });
-  partial.set(terms[0]!.resize(partialT.width));
-  const v2 = m.reg('valid_t', u(1), { domain: cd, reset: 0 });
-  const first2 = m.reg('first_t', u(1), { domain: cd, reset: 0 });
-  const last2 = m.reg('last_t', u(1), { domain: cd, reset: 0 });
-  v2.set(valid);
-  first2.set(first);
-  last2.set(last);
-  const acc = m.reg('acc', accT, { domain: cd, reset: null });
-  const accNext = m.wire('acc_next', mux(first2, partial.resize(accT.width), acc.add(partial).resize(accT.width)));
-  m.when(v2, () => acc.set(accNext));
-  const score = m.reg('score', qType(f.score), { domain: cd, reset: null });
-  const scoreSat = m.reg('score_sat', u(1), { domain: cd, reset: 0 });
-  const scoreValid = m.reg('score_valid', u(1), { domain: cd, reset: 0 });
-  scoreValid.set(v2.and(last2));
-  const narrowed = narrowScoreFlagged(A, accNext, f);
-  m.when(v2.and(last2), () => {
-    score.set(narrowed.value);
-    scoreSat.set(narrowed.saturated);
-  });
-  m.output('s_valid', u(1)).set(scoreValid);
-  m.output('s', score.type, 'score, narrowed').set(score);
-  m.output('s_sat', u(1), 'with s_valid: the narrowing of s saturated').set(scoreSat);
-  return m;
-}
-
-/** MAX: running max and the exp2 input (and alpha/beta selection or rescale shift). */
-export function buildMax(c: LaneConfig): Module {
-  const f = c.formats;
-  const shiftMode = f.params.rescale === 'shift';
-  const m = new Module(`swiftkv_max_${shiftMode ? 'sh' : 'mul'}`);
-  m.doc = shiftMode
-    ? "Running max kept integral (m = max(m, ceil(s))); exp2 input s - m_new; rescale by right shift m_new - m."
-    : 'Running max; exp2 input -|s - m|; sel = 1 when s is the new max (alpha = exp2, beta = 1), else alpha = 1, beta = exp2.';
-  m.generator = { name: 'generators/swiftkv/lane.ts buildMax', params: { rescale: f.params.rescale } };
-  const cd = m.clockDomain();
-  const clear = m.input('clear', u(1), 'new query: the next score is the first');
-  const sValid = m.input('s_valid', u(1));
-  const sIn = m.input('s', qType(f.score));
-  const mReg = m.reg('m', qType(f.max), { domain: cd, reset: 0 });
-  const seen = m.reg('seen', u(1), { domain: cd, reset: 0 });
-  const first = m.wire('first', seen.not());
-  const st = shiftMode ? maxStageShift(A, mReg, sIn, first, f) : maxStage(A, mReg, sIn, first, f);
-  const selV = 'shift' in st ? st.shift : st.sNew;
-  const xReg = m.reg('x_q', qType(f.exp2In), { domain: cd, reset: null });
-  const selReg = m.reg('sel_q', selV.type, { domain: cd, reset: null });
-  const xSat = m.reg('x_sat_q', u(1), { domain: cd, reset: 0 });
-  const outValid = m.reg('out_valid_q', u(1), { domain: cd, reset: 0 });
-  outValid.set(sValid);
-  m.when(sValid, () => {
-    mReg.set(st.mNew);
-    seen.set(1);
-    xReg.set(st.x);
-    xSat.set(st.xSat);
-    selReg.set(selV);
-  });
-  m.when(clear, () => seen.set(0));
-  m.output('out_valid', u(1)).set(outValid);
-  m.output('x', xReg.type, 'exp2 input, <= 0').set(xReg);
-  m.output('x_sat', u(1), 'with out_valid: the exp2 input was saturated').set(xSat);
-  m.output('sel', selReg.type, shiftMode ? 'rescale shift m_new - m' : '1: alpha = exp2(x), beta = 1').set(selReg);
-  return m;
-}
-
-/**
- * ACC and NORM: Z, the Y ring (B words of P elements), and P multipliers shared by the
- * rescale-accumulate (e * Y or e * v) and the normalisation (Y * 1/Z).
- */
-export function buildAccNorm(c: LaneConfig): Module {
-  const f = c.formats;
-  const shiftMode = f.params.rescale === 'shift';
-  const m = new Module(`swiftkv_accnorm_${suffix(c)}`);
-  m.doc = 'Rescale-accumulate of Z and Y (P elements per cycle) and the output multiply o = Y * (1/Z), on one set of P multipliers.';
-  m.generator = { name: 'generators/swiftkv/lane.ts buildAccNorm', params: { d: c.d, P: c.P, rescale: f.params.rescale } };
-  const cd = m.clockDomain();
-  const dataT = qType(f.data);
-  const yT = qType(f.y);
-  const zT = qType(f.z);
-  const eT = qType(f.exp2Out);
-  const rT = qType(f.recip);
-  const selT = shiftMode ? f.shiftAmount : u(1);
-  const clear = m.input('clear', u(1), 'new query: Z = 0, Y = 0');
-  const beatValid = m.input('beat_valid', u(1), 'one v beat to accumulate');
-  const beatFirst = m.input('beat_first', u(1), 'first beat of a token: take e and sel');
-  const eIn = m.input('e', eT, 'exp2 result of the token');
-  const selIn = m.input('sel', selT, shiftMode ? 'rescale shift' : '1: alpha = e, beta = 1');
-  const vWord = m.input('v', u(c.P * dataT.width), 'P elements of v');
-  const norm = m.input('norm', u(1), 'output phase: multipliers compute Y * r');
-  const outLoad = m.input('out_load', u(1), 'take one output beat (rotates Y)');
-  const r = m.input('r', rT, '1/Z');
-
-  const z = m.reg('z', zT, { domain: cd, reset: 0 });
-  const curE = m.reg('cur_e', eT, { domain: cd, reset: 0 });
-  const curSel = m.reg('cur_sel', selT, { domain: cd, reset: 0 });
-  const eUsed = m.wire('e_used', mux(beatFirst, eIn, curE));
-  const selUsed = m.wire('sel_used', mux(beatFirst, selIn, curSel));
-  const zNext = shiftMode ? accZShiftFlagged(A, z, eIn, selIn, f) : accZMultiplyFlagged(A, z, eIn, selIn, f);
-  m.when(beatValid.and(beatFirst), () => {
-    curE.set(eIn);
-    curSel.set(selIn);
-    z.set(zNext.value);
-  });
-  m.when(clear, () => z.set(0));
-
-  // The Y ring: word 0 is the head; beats take the head and write the tail.
-  const ring: Signal[] = Array.from({ length: c.B }, (_, i) => m.reg(`y_${i}`, u(c.P * yT.width), { domain: cd, reset: 0 }));
-  const head = unpack(ring[0]!, c.P, yT);
-  const v = unpack(vWord, c.P, dataT);
-  const opA = m.wire('mul_a', mux(norm, r, eUsed.zext(rT.width)));
-  const updated: Expr[] = [];
-  const outs: Expr[] = [];
-  // Saturation flags (saturation.ts), the same narrowings as golden.ts accY* / normalizeOutput.
-  const ySats: Expr[] = [];
-  const oSats: Expr[] = [];
-  for (let i = 0; i < c.P; i++) {
-    const vy = alignToY(A, v[i]!, f);
-    const accOperand = shiftMode ? vy : mux(selUsed, head[i]!, vy);
-    const opB = mux(norm, head[i]!, accOperand);
-    const prod = m.wire(`prod_${i}`, opA.mul(opB));
-    const F = f.exp2Out.fracBits;
-    if (shiftMode) {
-      const bv = narrowFlagged(A, prod, F, yT, 'rne');
-      const sum = saturateFlagged(A, shiftRightRne(A, head[i]!, selUsed).add(bv.value), yT);
-      updated.push(sum.value);
-      ySats.push(bv.saturated.or(sum.saturated));
-    } else {
-      const scaled = narrowFlagged(A, prod, F, yT, 'rne');
-      const sum = saturateFlagged(A, scaled.value.add(mux(selUsed, vy, head[i]!)), yT);
-      updated.push(sum.value);
-      ySats.push(scaled.saturated.or(sum.saturated));
-    }
-    const o = narrowFlagged(A, prod, f.y.fracBits + f.recip.fracBits - f.out.fracBits, qType(f.out), 'rne');
-    outs.push(o.value);
-    oSats.push(o.saturated);
-  }
-  // Each element's flag is registered as it is found (one gate after the range test, so the
-  // flags lengthen no path); they are ORed a cycle later, from registers.
-  const ySatQ = m.reg('y_sat_q', u(c.P), { domain: cd, reset: 0 });
-  const zSatQ = m.reg('z_sat_q', u(1), { domain: cd, reset: 0 });
-  const oSatQ = m.reg('o_sat_q', u(c.P), { domain: cd, reset: 0 });
-  ySatQ.set(mux(beatValid, pack(ySats), lit(0, u(c.P))));
-  zSatQ.set(beatValid.and(beatFirst).and(zNext.saturated));
-  oSatQ.set(mux(outLoad, pack(oSats), lit(0, u(c.P))));
-  m.output('acc_sat', u(1), 'pulse, one cycle after a Z or Y update that saturated').set(ySatQ.orR().or(zSatQ));
-  m.output('o_sat', u(1), 'pulse, one cycle after an out_load whose narrowing saturated').set(oSatQ.orR());
-  const newWord = m.wire('y_next', pack(updated));
-  m.when(beatValid.or(outLoad), () => {
-    for (let i = 0; i + 1 < c.B; i++) ring[i]!.set(ring[i + 1]!);
-    ring[c.B - 1]!.set(mux(beatValid, newWord, ring[0]!));
-  });
-  m.when(clear, () => ring.forEach((w) => w.set(0)));
-  m.output('z_out', zT, 'normaliser Z').set(z);
-  m.output('o', u(c.P * dataT.width), 'P outputs Y * r, narrowed').set(pack(outs));
-  return m;
-}
-
-/** Reciprocal 1/Z: restoring division, one quotient bit per cycle, RNE at the end. */
-export function buildRecip(c: LaneConfig): Module {
-  const f = c.formats;
-  const m = new Module(`swiftkv_recip_z${qType(f.z).width}_r${qType(f.recip).width}`);
-  m.doc = `1/Z = RNE(2^${f.recipSteps} / Z): restoring divider, ${f.recipSteps} cycles, then one rounding cycle.`;
-  m.generator = { name: 'generators/swiftkv/lane.ts buildRecip', params: { steps: f.recipSteps } };
-  const cd = m.clockDomain();
-  const start = m.input('start', u(1));
-  const z = m.input('z', qType(f.z), 'divisor, >= 1/2');
-  const zT = qType(f.z);
-  const rT = qType(f.recip);
-  const cw = clog2(f.recipSteps + 1);
-  const rem = m.reg('rem', zT, { domain: cd, reset: 0 });
-  const quot = m.reg('quot', rT, { domain: cd, reset: 0 });
-  const count = m.reg('count', u(cw), { domain: cd, reset: 0 });
-  const busy = m.reg('busy', u(1), { domain: cd, reset: 0 });
-  const r = m.reg('r_q', rT, { domain: cd, reset: 0 });
-  const done = m.reg('done_q', u(1), { domain: cd, reset: 0 });
-  const st0 = recipStart(A, f);
-  const step = recipStep(A, { rem, quot }, z);
-  const lastStep = m.wire('last_step', count.eq(f.recipSteps - 1));
-  done.set(0);
-  m.when(start, () => {
-    rem.set(st0.rem);
-    quot.set(st0.quot);
-    count.set(0);
-    busy.set(1);
-  }).elsewhen(busy, () => {
-    rem.set(step.rem);
-    quot.set(step.quot);
-    count.set(count.add(1).trunc(cw));
-    m.when(lastStep, () => busy.set(0));
-  });
-  // The cycle after the last step: round from the remainder.
-  const finishing = m.reg('finishing', u(1), { domain: cd, reset: 0 });
-  finishing.set(busy.and(lastStep));
-  m.when(finishing, () => {
-    r.set(recipFinish(A, { rem, quot }, z));
-    done.set(1);
-  });
-  m.output('done', u(1), 'pulse: r is valid from now on').set(done);
-  m.output('r', rT, '1/Z').set(r);
-  return m;
-}
-
-// ---- the lane ---------------------------------------------------------------------------
-
-const IDLE = 0;
-const LOAD = 1;
-const RUN = 2;
-const DIV = 3;
-const OUT = 4;
-
-export function buildLane(input: LaneParamsInput): Module {
-  const c = laneConfig(input);
-  const f = c.formats;
-  const { P, B } = c;
-  const dataT = qType(f.data);
-  const W = dataT.width;
-  const shiftMode = f.params.rescale === 'shift';
+  const { P, B, W } = c;
+  const t = laneTiming(c);
+  const bw = Math.max(1, clog2(B));
   const m = new Module(laneName(c));
+  m.hashName = true;
   m.doc = [
-    `SwiftKV attention lane: one query, one head; d = ${c.d}, P = ${P}, one token every ${B} cycle(s).`,
-    `Data ${W}-bit Q${f.data.intBits}.${f.data.fracBits}; rescale '${f.params.rescale}'; contexts up to ${f.params.maxContext} tokens.`,
-    'Control: pulse start with cfg_len (1..maxContext) while busy is low; done pulses with the last o beat.',
-    'Streams (AXI4-Stream style): q: B beats, tlast on the last; kv: L tokens of B beats,',
-    `tdata = {v, k} (k in the low ${P * W} bits), tlast on the last beat of each token; o: B beats.`,
-    'status_error (sticky until start): tlast in the wrong place, or cfg_len outside 1..maxContext.',
-    'status_sat (sticky until start): bit i = saturation stage i clamped a value (generators/swiftkv/saturation.ts).',
+    `SwiftKV attention lane: heads back to back; d = ${c.d}, P = ${P}, one token every ${t.interval} cycle(s).`,
+    `Data ${W}-bit Q${f.data.intBits}.${f.data.fracBits}; rescale '${f.params.rescale}'; contexts up to ${f.params.maxContext} tokens; up to ${c.maxHeads} heads per job.`,
+    'Per head: q (B beats, tlast on the last), L tokens of B kv beats (tdata = {v, k}, tlast on each',
+    "token's last beat); out: o (B beats, tlast on the last, o_tuser = the head's saturation mask).",
   ].join('\n');
-  m.generator = { name: 'generators/swiftkv/lane.ts buildLane', params: { headDim: c.d, pe: P, maxContext: f.params.maxContext, rescale: f.params.rescale } };
-  const cd: ClockDomain = m.clockDomain();
-  const lenT = u(c.lenWidth);
-  const bw = clog2(B);
-
-  const start = m.input('start', u(1), 'pulse: begin a query (ignored while busy)');
-  const cfgLen = m.input('cfg_len', lenT, 'context length L, sampled at start');
-  const qValid = m.input('q_tvalid', u(1));
-  const qReady = m.output('q_tready', u(1));
-  const qData = m.input('q_tdata', u(P * W), 'P elements of q, element 0 in the low bits');
-  const qLast = m.input('q_tlast', u(1));
-  const kvValid = m.input('kv_tvalid', u(1));
-  const kvReady = m.output('kv_tready', u(1));
-  const kvData = m.input('kv_tdata', u(2 * P * W), '{v, k}: P elements each');
-  const kvLast = m.input('kv_tlast', u(1), 'last beat of a token');
-  const oValid = m.output('o_tvalid', u(1));
-  const oReady = m.input('o_tready', u(1));
-  const oData = m.output('o_tdata', u(P * W), 'P elements of o');
-  const oLast = m.output('o_tlast', u(1));
+  m.generator = { name: 'generators/swiftkv/lane.ts buildLane', params: { ...f.params, maxHeads: c.maxHeads } };
+  const cd = m.clockDomain();
+  const dataW = P * W;
+  const start = m.input('start', u(1), 'pulse: begin a job (ignored while busy)');
+  const cfgLen = m.input('cfg_len', u(c.lenWidth), `context length L, 1..${f.params.maxContext}`);
+  const cfgHeads = m.input('cfg_heads', u(c.headsWidth), `heads n, 1..${c.maxHeads}`);
+  const qIn = streamInput(m, 'q', u(dataW), { last: true, doc: 'P elements of q, element i at bits [W*i+W-1 : W*i]' });
+  const kvIn = streamInput(m, 'kv', u(2 * dataW), { last: true, doc: '{v, k}: P elements each, k in the low half' });
+  const oOut = streamOutput(m, 'o', u(dataW), { last: true, doc: 'P elements of o' });
+  const oUser = m.output('o_tuser', u(HEAD_SAT_BITS), "saturation mask of the head (read it with o_tlast)");
   const busyOut = m.output('busy', u(1));
-  const doneOut = m.output('done', u(1), 'pulse: the last o beat was taken');
-  const errorOut = m.output('status_error', u(1), 'sticky: bad tlast or cfg_len');
-  const satOut = m.output('status_sat', u(SAT_WIDTH), 'sticky until start: saturation stages of this query (saturation.ts)');
+  const doneOut = m.output('done', u(1), 'pulse: the last o beat of the job was taken, or a rejected start');
+  const errorOut = m.output('status_error', u(1), 'sticky until start: bad configuration or a tlast out of place');
+  const satOut = m.output('status_sat', u(HEAD_SAT_BITS), 'sticky until start: OR of the heads\' saturation masks');
 
-  const phase = m.reg('phase', u(3), { domain: cd, reset: IDLE });
-  const len = m.reg('len', lenT, { domain: cd, reset: 0 });
+  const phase = new Fsm(m, 'phase', ['IDLE', 'RUN'] as const, { domain: cd });
   const error = m.reg('error', u(1), { domain: cd, reset: 0 });
+  const satSticky = m.reg('sat_sticky', u(HEAD_SAT_BITS), { domain: cd, reset: 0 });
   const done = m.reg('done_q', u(1), { domain: cd, reset: 0 });
-  const inPhase = (p: number): Expr => phase.eq(lit(p, u(3)));
-  const idle = m.wire('idle', inPhase(IDLE));
-  const startFire = m.wire('start_fire', start.and(idle));
-  // When maxContext = 2^lenWidth - 1 every cfg_len is <= maxContext: no compare (lint: CMPCONST).
-  const lenFits = f.params.maxContext === 2 ** c.lenWidth - 1;
-  const lenOk = m.wire('len_ok', lenFits ? cfgLen.ne(0) : cfgLen.ne(0).and(cfgLen.le(f.params.maxContext)));
+  const startFire = m.wire('start_fire', start.and(phase.is('IDLE')));
+  const cfgOk = m.wire('cfg_ok', inRange1(cfgLen, f.params.maxContext).and(inRange1(cfgHeads, c.maxHeads)));
+  const running = phase.is('RUN');
 
-  // ---- LOAD: q beats through the DOT multipliers into the q' ring -------------------------
-  const qCount = m.reg('q_count', u(clog2(B + 1)), { domain: cd, reset: 0 });
-  const ringFill = m.reg('ring_fill', u(clog2(B + 1)), { domain: cd, reset: 0 });
-  const qFire = m.wire('q_fire', qValid.and(inPhase(LOAD)).and(qCount.ne(B)));
-  qReady.set(inPhase(LOAD).and(qCount.ne(B)));
+  // ---- inputs through registered slices ------------------------------------------------------
+  const q = streamWires(m, 'q_in', u(dataW), { last: true });
+  const kv = streamWires(m, 'kv_in', u(2 * dataW), { last: true });
+  m.instance('u_q_skid', buildSkid(u(dataW), { last: true }), { in: qIn, out: q.source }, { domain: cd });
+  m.instance('u_kv_skid', buildSkid(u(2 * dataW), { last: true }), { in: kvIn, out: kv.source }, { domain: cd });
 
-  // ---- RUN: KV beats -----------------------------------------------------------------------
-  const vFifo = buildFifo(P * W, c.vFifoDepth);
+  // ---- q RAM: head h in bank h mod 2 ---------------------------------------------------------
+  const hw = c.headsWidth;
+  const qHead = m.reg('q_head', u(hw), { domain: cd, reset: 0 });
+  const qWord = m.reg('q_word', u(bw), { domain: cd, reset: 0 });
+  const kvHead = m.reg('kv_head', u(hw), { domain: cd, reset: 0 });
   const kvBeat = m.reg('kv_beat', u(bw), { domain: cd, reset: 0 });
-  const kvTokens = m.reg('kv_tokens', lenT, { domain: cd, reset: 0 });
-  const kvOpen = m.wire('kv_open', inPhase(RUN).and(kvTokens.ne(len)));
-  const vHasRoom = m.wire('v_has_room', u(1));
-  const kvFire = m.wire('kv_fire', kvValid.and(kvOpen).and(vHasRoom));
-  kvReady.set(kvOpen.and(vHasRoom));
-  const kvLastBeat = m.wire('kv_last_beat', B === 1 ? lit(1, u(1)) : kvBeat.eq(B - 1));
+  const kvTok = m.reg('kv_tok', u(c.lenWidth), { domain: cd, reset: 0 });
+  const qLastWord = B === 1 ? lit(1, u(1)) : qWord.eq(B - 1);
+  // The ready conditions read small counters and flags, not compares of head and word indices:
+  // ready feeds the FIFO and counter updates, and compares there made the lane's longest path.
+  // q_more / kv_more: heads of the job still to come on q / kv. head_lead = qHead - kvHead
+  // (0..2). q_lead = q words written minus kv's position (kvHead * B + kvBeat), 0..2B: kv beat
+  // j of a token needs q word j of its head, so a kv beat may go while q_lead is not zero.
+  const qMore = m.reg('q_more', u(1), { domain: cd, reset: 0 });
+  const kvMore = m.reg('kv_more', u(1), { domain: cd, reset: 0 });
+  const headLead = m.reg('head_lead', u(2), { domain: cd, reset: 0 });
+  const leadW = clog2(2 * B + 1);
+  const qLead = m.reg('q_lead', u(leadW), { domain: cd, reset: 0 });
+  const headsM1 = m.reg('heads_m1', u(hw), { domain: cd, reset: 0 });
+  const lenM1 = m.reg('len_m1', u(c.lenWidth), { domain: cd, reset: 0 });
+  // Bank of head h is free once head h - 2 has passed DOT: q may run one head ahead of kv.
+  q.sink.ready.set(running.and(qMore).and(headLead.bit(1).not()));
+  const qRam = m.memory('q_ram', { type: u(dataW), depth: 1 << (bw + 1) });
+  qRam.doc = 'q of two heads: {bank, word}';
+  qRam.write(cat(qHead.bit(0), qWord), q.sink.data, q.sink.fire, cd);
+  m.when(q.sink.fire, () => {
+    if (B > 1) qWord.set(mux(qLastWord, lit(0, u(bw)), qWord.add(1).trunc(bw)));
+    m.when(qLastWord, () => {
+      qHead.set(qHead.add(1).trunc(hw));
+      m.when(qHead.eq(headsM1), () => qMore.set(0));
+    });
+    m.when(q.sink.last!.ne(qLastWord), () => error.set(1));
+  });
 
-  // The q' ring: word 0 is the head. LOAD shifts new words in at the tail; RUN rotates.
-  const ring: Signal[] = Array.from({ length: B }, (_, i) => m.reg(`qs_${i}`, u(P * W), { domain: cd, reset: 0 }));
-  const qElems = unpack(qData, P, dataT);
-  const kElems = unpack(kvData.slice(P * W - 1, 0), P, dataT);
-  const headElems = unpack(ring[0]!, P, dataT);
-  const c0 = scaleLiteral(A, f);
-  const loading = m.wire('loading', inPhase(LOAD));
-  // The DOT multipliers are processing elements (pe.ts): in attention they compute q * c
-  // (LOAD) and q' * k (RUN); with pe_override high (GEMV jobs of the MHA top, lane idle) they
-  // take their operands and mode from the pe_* ports instead.
-  const products: Expr[] = [];
-  const gemv = W === 32;
-  const peOverride = gemv ? m.input('pe_override', u(1), 'GEMV: the PEs take the pe_* operands (lane must be idle)') : undefined;
-  const peMode = gemv ? m.input('pe_mode', u(2), 'GEMV: PE mode (1 INT8, 2 INT4; 0 plain multiply)') : undefined;
-  const peA = gemv ? unpack(m.input('pe_a', u(P * W), 'GEMV: operand a of each PE'), P, dataT) : [];
-  const peB = gemv ? unpack(m.input('pe_b', u(P * W), 'GEMV: operand b of each PE'), P, dataT) : [];
-  const pe = gemv ? buildPe({ gemv: true }) : undefined;
-  const gemvProducts: Expr[] = [];
-  for (let i = 0; i < P; i++) {
-    const a = mux(loading, qElems[i]!, headElems[i]!);
-    const b = mux(loading, c0.resize(W), kElems[i]!);
-    if (pe && peOverride && peMode) {
-      const inst = m.instance(`u_pe${i}`, pe, {
-        clk: cd.clock,
-        a: mux(peOverride, peA[i]!, a),
-        b: mux(peOverride, peB[i]!, b),
-        mode: mux(peOverride, peMode, lit(0, u(2))),
+  // ---- kv issue: beat j of a token needs q word j of its head ------------------------------
+  const kvLastBeat = B === 1 ? lit(1, u(1)) : kvBeat.eq(B - 1);
+  const kvLastTok = m.wire('kv_last_tok', kvTok.eq(lenM1));
+  const qReadyForBeat = m.wire('q_word_ready', qLead.ne(0));
+  const vPush = m.wire('v_push', u(1));
+  const vRoom = m.wire('v_room', u(1));
+  kv.sink.ready.set(running.and(kvMore).and(qReadyForBeat).and(vRoom));
+  vPush.set(kv.sink.fire);
+  m.when(kv.sink.fire, () => {
+    if (B > 1) kvBeat.set(mux(kvLastBeat, lit(0, u(bw)), kvBeat.add(1).trunc(bw)));
+    m.when(kvLastBeat, () => {
+      kvTok.set(mux(kvLastTok, lit(0, u(c.lenWidth)), kvTok.add(1).trunc(c.lenWidth)));
+      m.when(kvLastTok, () => {
+        kvHead.set(kvHead.add(1).trunc(hw));
+        m.when(kvHead.eq(headsM1), () => kvMore.set(0));
       });
-      products.push(inst.out('p'));
-      gemvProducts.push(inst.out('g'));
-    } else {
-      const p = m.reg(`prod_${i}`, qType(f.product), { domain: cd, reset: null });
-      p.set(a.mul(b));
-      products.push(p);
-    }
-  }
-  if (gemv) {
-    m.output('pe_p', u(P * 64), 'GEMV: registered PE products').set(pack(products));
-    m.output('pe_g', u(P * 48), 'GEMV: PE packed-mode products {g2, g1, g0} per PE').set(pack(gemvProducts));
-  }
-  const qValid1 = m.reg('q_valid_p', u(1), { domain: cd, reset: 0 });
-  const kvValid1 = m.reg('kv_valid_p', u(1), { domain: cd, reset: 0 });
-  const first1 = m.reg('kv_first_p', u(1), { domain: cd, reset: 0 });
-  const last1 = m.reg('kv_last_p', u(1), { domain: cd, reset: 0 });
-  qValid1.set(qFire);
-  kvValid1.set(kvFire);
-  first1.set(kvBeat.eq(0));
-  last1.set(kvLastBeat);
-  const qNarrowed = products.map((p) => narrowFlagged(A, p, f.scale.fracBits, qType(f.qScaled), 'rne'));
-  const qScaled = m.wire('q_scaled', pack(qNarrowed.map((x) => x.value)));
-  // Registered per element as found (no logic added to the ring's input path), ORed a cycle later.
-  const qSatQ = m.reg('q_sat_q', u(P), { domain: cd, reset: 0 });
-  qSatQ.set(mux(qValid1, pack(qNarrowed.map((x) => x.saturated)), lit(0, u(P))));
-  const qSat = qSatQ.orR();
-  m.when(qValid1.or(kvFire), () => {
-    for (let i = 0; i + 1 < B; i++) ring[i]!.set(ring[i + 1]!);
-    ring[B - 1]!.set(mux(qValid1, qScaled, ring[0]!));
+    });
+    m.when(kv.sink.last!.ne(kvLastBeat), () => error.set(1));
   });
+  // q_lead moves by +1 per q word, -1 per kv beat, and +B when a token's last beat goes back to
+  // word 0 of the same head; head_lead by +1 per q head, -1 per kv head.
+  const kvTokenWrap = kv.sink.fire.and(kvLastBeat).and(kvLastTok.not());
+  const qLeadStep = mux(kvTokenWrap, lit(B, u(leadW)), lit(0, u(leadW)));
+  qLead.set(qLead.add(q.sink.fire.zext(leadW)).trunc(leadW).add(qLeadStep).trunc(leadW).sub(kv.sink.fire.zext(leadW)).trunc(leadW));
+  const qHeadIn = q.sink.fire.and(qLastWord);
+  const kvHeadOut = kv.sink.fire.and(kvLastBeat).and(kvLastTok);
+  m.when(qHeadIn.and(kvHeadOut.not()), () => headLead.set(headLead.add(1).trunc(2)));
+  m.when(kvHeadOut.and(qHeadIn.not()), () => headLead.set(headLead.sub(1).trunc(2)));
+  const meta = cat(kvHead.bit(0), kvLastTok, kvTok.eq(0)); // {bank, last token, first token}: META
+  if (META.first !== 0 || META.last !== 1 || META.bank !== 2) throw new Error('internal: META layout');
 
-  const dot = m.instance('u_dot', buildDot(c), {
-    clk: cd.clock,
-    rst: cd.reset!,
-    in_valid: kvValid1,
-    in_first: first1,
-    in_last: last1,
-    in_products: pack(products),
-  });
-  const max = m.instance('u_max', buildMax(c), {
-    clk: cd.clock,
-    rst: cd.reset!,
-    clear: startFire,
+  // ---- GEMV access to every tile: the blocks' gemv_* ports side by side (dot, maxexp, acc, norm)
+  const blocks = [buildDot(c), buildMaxExp(c), buildAcc(c)];
+  const recipB = buildRecip(c);
+  const normB = buildNorm(c, recipB.leadWidth);
+  const tileCounts = [...blocks.map((b) => b.tiles), normB.tiles];
+  const tiles = tileCounts.reduce((a, b) => a + b, 0);
+  const gemvIn = (k: number): Record<string, Expr> => {
+    if (!c.gemv || tileCounts[k] === 0) return {};
+    const first = tileCounts.slice(0, k).reduce((a, b) => a + b, 0);
+    const n = tileCounts[k]!;
+    const part = (port: Signal, bits: number): Expr => port.slice((first + n) * bits - 1, first * bits);
+    return { gemv_en: gemvEn!, gemv_zsel: gemvZsel!, gemv_a: part(gemvA!, 27), gemv_b: part(gemvB!, 18), gemv_c: part(gemvC!, 48) };
+  };
+  const gemvEn = c.gemv ? m.input('gemv_en', u(1), 'GEMV: every tile takes the gemv_* operands (the lane must be idle)') : undefined;
+  const gemvZsel = c.gemv ? m.input('gemv_zsel', u(2), 'GEMV: post-adder select of every tile') : undefined;
+  const gemvA = c.gemv ? m.input('gemv_a', u(27 * tiles), `GEMV: A operands of the ${tiles} tiles`) : undefined;
+  const gemvB = c.gemv ? m.input('gemv_b', u(18 * tiles), 'GEMV: B operands') : undefined;
+  const gemvC = c.gemv ? m.input('gemv_c', u(48 * tiles), 'GEMV: C operands (one cycle after A and B)') : undefined;
+
+  // ---- DOT -> MAX/EXP -> e FIFO --------------------------------------------------------------
+  const dot = m.instance('u_dot', blocks[0]!.module, {
+    ...gemvIn(0),
+    in_valid: kv.sink.fire,
+    in_first: kvBeat.eq(0),
+    in_last: kvLastBeat,
+    in_meta: meta,
+    in_q: qRam.read('q_for_beat', cat(kvHead.bit(0), kvBeat)),
+    in_k: kv.sink.data.slice(dataW - 1, 0),
+  }, { domain: cd });
+  const me = m.instance('u_maxexp', blocks[1]!.module, {
+    ...gemvIn(1),
     s_valid: dot.out('s_valid'),
     s: dot.out('s'),
-  });
-  const exp2 = m.instance('u_exp2', buildExp2(f), { x: max.out('x') });
-  const eReg = m.reg('e', qType(f.exp2Out), { domain: cd, reset: null });
-  const selT: HwType = shiftMode ? f.shiftAmount : u(1);
-  const selReg = m.reg('e_sel', selT, { domain: cd, reset: null });
-  const eValid = m.reg('e_valid', u(1), { domain: cd, reset: 0 });
-  eReg.set(exp2.out('e'));
-  selReg.set(max.out('sel'));
-  eValid.set(max.out('out_valid'));
-
-  // ---- ACC: pop v beats once their token's exp2 result is there ---------------------------
-  const eW = qType(f.exp2Out).width;
+    s_sat: dot.out('s_sat'),
+    s_meta: dot.out('s_meta'),
+  }, { domain: cd });
+  const eW = exp2OutWidth(f.params.exp2);
+  const selT = f.params.rescale === 'shift' ? f.shiftAmount : u(1);
+  const tokW = 2 + c.metaWidth + selT.width + eW;
   const ePop = m.wire('e_pop', u(1));
-  const eFifo = m.instance('u_e_fifo', buildFifo(eW + selT.width, c.eFifoDepth), {
-    clk: cd.clock,
-    rst: cd.reset!,
-    push_valid: eValid,
-    push_data: cat(selReg.asUnsigned(), eReg),
+  const eFifo = m.instance('u_e_fifo', buildFifo(tokW, t.eFifoDepth), {
+    push_valid: me.out('e_valid'),
+    push_data: cat(me.out('sat_exp2in'), me.out('sat_score'), me.out('meta'), me.out('sel').asUnsigned(), me.out('e')),
     pop_ready: ePop,
-  });
-  const accBeat = m.reg('acc_beat', u(bw), { domain: cd, reset: 0 });
-  const accTokens = m.reg('acc_tokens', lenT, { domain: cd, reset: 0 });
-  const accFirst = m.wire('acc_first', accBeat.eq(0));
-  const vPop = m.wire('v_pop', u(1));
-  const vf = m.instance('u_v_fifo', vFifo, {
-    clk: cd.clock,
-    rst: cd.reset!,
-    push_valid: kvFire,
-    push_data: kvData.slice(2 * P * W - 1, P * W),
-    pop_ready: vPop,
-  });
-  vHasRoom.set(vf.out('push_ready'));
-  const accFire = m.wire('acc_fire', inPhase(RUN).and(vf.out('pop_valid')).and(accFirst.not().or(eFifo.out('pop_valid'))));
-  vPop.set(accFire);
-  ePop.set(accFire.and(accFirst));
+  }, { domain: cd });
   const eHead = eFifo.out('pop_data');
-  const eIn = eHead.slice(eW - 1, 0);
-  const selIn = eHead.slice(eW + selT.width - 1, eW);
-  const accLastBeat = m.wire('acc_last_beat', B === 1 ? lit(1, u(1)) : accBeat.eq(B - 1));
 
-  // ---- DIV and OUT -------------------------------------------------------------------------
-  const allAccumulated = m.wire('all_accumulated', inPhase(RUN).and(accTokens.eq(len)));
-  const outBeats = m.reg('out_beats', u(clog2(B + 1)), { domain: cd, reset: 0 });
-  const oValidReg = m.reg('o_valid_q', u(1), { domain: cd, reset: 0 });
-  const oLastReg = m.reg('o_last_q', u(1), { domain: cd, reset: 0 });
-  // Reset, so o_tdata is defined (0) before the first beat rather than x.
-  const oDataReg = m.reg('o_data_q', u(P * W), { domain: cd, reset: 0 });
-  const outLoad = m.wire('out_load', inPhase(OUT).and(outBeats.ne(B)).and(oValidReg.not().or(oReady)));
-  const rValue = m.wire('r_value', qType(f.recip));
-  const an = m.instance('u_acc', buildAccNorm(c), {
-    clk: cd.clock,
-    rst: cd.reset!,
-    clear: startFire,
-    beat_valid: accFire,
-    beat_first: accFirst,
-    e: eIn,
-    sel: selIn,
-    v: vf.out('pop_data'),
-    norm: inPhase(OUT),
-    out_load: outLoad,
-    r: rValue,
-  });
-  const recip = m.instance('u_recip', buildRecip(c), {
-    clk: cd.clock,
-    rst: cd.reset!,
-    start: allAccumulated,
-    z: an.out('z_out'),
-  });
-  rValue.set(recip.out('r'));
+  // ---- v FIFO and ACC ------------------------------------------------------------------------
+  const vPop = m.wire('v_pop', u(1));
+  const vFifo = m.instance('u_v_fifo', buildFifo(dataW, t.vFifoDepth), {
+    push_valid: vPush,
+    push_data: kv.sink.data.slice(2 * dataW - 1, dataW),
+    pop_ready: vPop,
+  }, { domain: cd });
+  vRoom.set(vFifo.out('push_ready'));
+  const normAddr = m.wire('norm_addr', u(bw + 1));
+  const bankFree = m.wire('bank_free', u(2));
+  const acc = m.instance('u_acc', blocks[2]!.module, {
+    ...gemvIn(2),
+    tok_valid: eFifo.out('pop_valid'),
+    tok_e: eHead.slice(eW - 1, 0),
+    tok_sel: selT.signed ? eHead.slice(eW + selT.width - 1, eW).asSigned() : eHead.slice(eW + selT.width - 1, eW),
+    tok_meta: eHead.slice(eW + selT.width + c.metaWidth - 1, eW + selT.width),
+    tok_sat: eHead.slice(tokW - 1, tokW - 2),
+    bank_free: bankFree,
+    v_count: vFifo.out('count').resize(clog2(2 * B + 64)),
+    v_data: vFifo.out('pop_data'),
+    norm_addr: normAddr,
+  }, { domain: cd });
+  ePop.set(acc.out('tok_ready'));
+  vPop.set(acc.out('v_pop'));
 
-  // ---- control ----------------------------------------------------------------------------
+  // ---- RECIP and NORM ------------------------------------------------------------------------
+  const recip = m.instance('u_recip', recipB.module, { in_valid: acc.out('z_valid'), z: acc.out('z'), bank: acc.out('z_bank') }, { domain: cd });
+  const o = streamWires(m, 'o_out', u(dataW), { last: true });
+  const norm = m.instance('u_norm', normB.module, {
+    ...gemvIn(3),
+    r_valid: recip.out('out_valid'),
+    r_m: recip.out('r_m'),
+    lead: recip.out('lead'),
+    r_bank: recip.out('out_bank'),
+    bank_valid: acc.out('bank_valid'),
+    bank: acc.out('bank'),
+    bank_sat: acc.out('bank_sat'),
+    y_word: acc.out('norm_y'),
+    o: o.source,
+  }, { domain: cd });
+  normAddr.set(norm.out('y_addr'));
+  // A bank is owned from the start of its head's first token in ACC until NORM has read it.
+  const owned = [0, 1].map((b) => m.reg(`bank${b}_owned`, u(1), { domain: cd, reset: 0 }));
+  const accStartsHead = acc.out('tok_ready').and(eHead.bit(eW + selT.width + META.first));
+  const accHeadBank = eHead.bit(eW + selT.width + META.bank);
+  owned.forEach((o, b) => {
+    m.when(norm.out('bank_release').and(norm.out('release_bank').eq(b)), () => o.set(0));
+    m.when(accStartsHead.and(accHeadBank.eq(b)), () => o.set(1));
+  });
+  bankFree.set(cat(owned[1]!.not(), owned[0]!.not()));
+  oOut.valid.set(o.sink.valid);
+  oOut.data.set(o.sink.data);
+  oOut.last!.set(o.sink.last!);
+  oUser.set(norm.out('o_tuser'));
+  o.sink.ready.set(oOut.ready);
+
+  // ---- job control -----------------------------------------------------------------------------
+  const headsOut = m.reg('heads_out', u(hw), { domain: cd, reset: 0 });
+  const headOutFire = m.wire('head_out', o.sink.fire.and(o.sink.last!));
   done.set(0);
   m.when(startFire, () => {
-    m.when(lenOk, () => {
-      phase.set(LOAD);
-      len.set(cfgLen);
-    }).otherwise(() => done.set(1));
-    error.set(lenOk.not());
-    qCount.set(0);
-    ringFill.set(0);
+    error.set(cfgOk.not());
+    satSticky.set(0);
+    qHead.set(0);
+    qWord.set(0);
+    kvHead.set(0);
     kvBeat.set(0);
-    kvTokens.set(0);
-    accBeat.set(0);
-    accTokens.set(0);
-    outBeats.set(0);
+    kvTok.set(0);
+    headsOut.set(0);
+    qLead.set(0);
+    headLead.set(0);
+    m.when(cfgOk, () => {
+      phase.goto('RUN');
+      lenM1.set(cfgLen.sub(1).trunc(c.lenWidth));
+      headsM1.set(cfgHeads.sub(1).trunc(hw));
+      qMore.set(1);
+      kvMore.set(1);
+    }).otherwise(() => done.set(1));
   });
-  m.when(qFire, () => {
-    qCount.set(qCount.add(1).trunc(qCount.width));
-    m.when(qLast.ne(qCount.eq(B - 1)), () => error.set(1));
+  m.when(headOutFire, () => {
+    headsOut.set(headsOut.add(1).trunc(hw));
+    satSticky.set(satSticky.or(norm.out('o_tuser')));
+    m.when(headsOut.eq(headsM1), () => {
+      phase.goto('IDLE');
+      done.set(1);
+    });
   });
-  m.when(qValid1, () => {
-    ringFill.set(ringFill.add(1).trunc(ringFill.width));
-    m.when(ringFill.eq(B - 1), () => phase.set(RUN));
-  });
-  m.when(kvFire, () => {
-    m.when(kvLast.ne(kvLastBeat), () => error.set(1));
-    if (B > 1) kvBeat.set(mux(kvLastBeat, lit(0, u(bw)), kvBeat.add(1).trunc(bw)));
-    m.when(kvLastBeat, () => kvTokens.set(kvTokens.add(1).trunc(c.lenWidth)));
-  });
-  m.when(accFire, () => {
-    if (B > 1) accBeat.set(mux(accLastBeat, lit(0, u(bw)), accBeat.add(1).trunc(bw)));
-    m.when(accLastBeat, () => accTokens.set(accTokens.add(1).trunc(c.lenWidth)));
-  });
-  m.when(eValid.and(eFifo.out('push_ready').not()), () => error.set(1));
-  m.when(allAccumulated, () => phase.set(DIV));
-  m.when(inPhase(DIV).and(recip.out('done')), () => phase.set(OUT));
-  m.when(outLoad, () => {
-    oValidReg.set(1);
-    oDataReg.set(an.out('o'));
-    oLastReg.set(outBeats.eq(B - 1));
-    outBeats.set(outBeats.add(1).trunc(outBeats.width));
-  }).elsewhen(oReady, () => oValidReg.set(0));
-  const lastTaken = m.wire('last_taken', oValidReg.and(oReady).and(oLastReg));
-  m.when(lastTaken, () => {
-    phase.set(IDLE);
-    done.set(1);
-  });
-
-  // ---- saturation flags: OR of every stage's flag since start (saturation.ts) --------------
-  const satFlags: Expr[] = new Array<Expr>(SAT_WIDTH);
-  satFlags[satBit('qscale')] = qSat;
-  satFlags[satBit('score')] = dot.out('s_valid').and(dot.out('s_sat'));
-  satFlags[satBit('exp2in')] = max.out('out_valid').and(max.out('x_sat'));
-  satFlags[satBit('acc')] = an.out('acc_sat');
-  satFlags[satBit('out')] = an.out('o_sat');
-  for (let i = 0; i < SAT_WIDTH; i++) if (satFlags[i] === undefined) throw new Error(`internal: saturation stage ${i} is not wired in the lane`);
-  const sat = m.reg('sat', u(SAT_WIDTH), { domain: cd, reset: 0 });
-  sat.set(sat.or(pack(satFlags)));
-  m.when(startFire, () => sat.set(0));
-
-  oValid.set(oValidReg);
-  oData.set(oDataReg);
-  oLast.set(oLastReg);
-  busyOut.set(idle.not());
+  // Internal overflows cannot happen when the derived sizes are right; flag them if they do.
+  m.when(recip.out('overflow').or(me.out('e_valid').and(eFifo.out('push_ready').not())), () => error.set(1));
+  if (c.gemv) {
+    const insts = [dot, me, acc, norm].filter((_, k) => tileCounts[k]! > 0);
+    m.output('gemv_p', u(48 * tiles), 'GEMV: P of every tile').set(cat(...insts.map((h) => h.out('gemv_p')).reverse()));
+  }
+  busyOut.set(running);
   doneOut.set(done);
   errorOut.set(error);
-  satOut.set(sat);
-  return m;
+  satOut.set(satSticky);
+  return { module: m, config: c, timing: t, tiles };
 }

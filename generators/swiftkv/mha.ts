@@ -1,28 +1,25 @@
 /**
- * SwiftKV-MHA top: H head lanes side by side, and the GEMV engine that drives their PEs.
+ * SwiftKV-MHA top: H head lanes side by side.
  *
- * Attention jobs (cfg_mode = 0): each lane has its own q, KV and o streams; nHeads heads are
- * processed in ceil(nHeads / H) rounds. In round r, lane i serves head r*H + i (lanes without
- * a head that round stay idle); the `round` output tells the stream sources which heads to
- * send. A round ends when every started lane has raised done.
+ * An attention job (cfg_mode = 0) runs nHeads heads of one query each over a context of L
+ * tokens. Lane i serves heads i, i + H, i + 2H, ... back to back (lane.ts), each lane with its
+ * own q, kv and o streams carrying its heads in that order. All lanes start in the start cycle;
+ * `done` pulses the cycle after the last of them finishes.
  *
- * GEMV jobs (cfg_mode = 1): y = W x on every lane's PEs (gemv.ts), x loaded once into a
- * buffer, weights streamed a column per beat for a block of rows, group scales after every G
- * columns, rows out on the y stream. docs/mha.md has the formats and timing diagrams.
- *
- * Control: pulse `start` with the cfg_* inputs while busy is low; `done` pulses when the job
- * finishes; `status_error` is sticky until the next start (a lane's error, or a configuration
- * outside its range); `status_sat` (saturation.ts) is the OR of the saturation flags of every
- * lane that served a head of the job, sticky until the next start. Only lanes started by the
- * current job count: a lane keeps its own flags until it is started again (GEMV jobs and
- * unused lanes never restart it), so flags left over from an earlier job are masked out.
+ * Control: pulse `start` with the cfg_* inputs while busy is low. status_error and status_sat
+ * are sticky until the next start and only count lanes that take part in the current job.
  */
-import { Module, u, s, lit, mux, clog2, type Expr } from '../../hdl/index.ts';
-import { buildGemvLane } from './gemv.ts';
-import { buildLane, laneConfig, laneName, type LaneConfig } from './lane.ts';
+import { Module, u, s as sT, lit, mux, clog2, type Expr } from '../../hdl/index.ts';
+import { MAX_WIDTH } from '../../hdl/types.ts';
+import { Fsm } from '../../hdl/fsm.ts';
+import { streamInput, streamWires } from '../../hdl/stream.ts';
+import { inRange1 } from '../common/bounds.ts';
+import { buildSkid, buildInputRegister } from '../common/skid.ts';
+import { buildLane, laneCycles, type LaneTiming } from './lane.ts';
+import { buildGemvUnit, GEMV_CHUNK, GEMV_MAX_GROUP, GEMV_Y_BITS, GEMV_Y_ROWS, GEMV_SUM_READY, GEMV_Y_READY } from './gemv.ts';
+import { HEAD_SAT_BITS } from './norm.ts';
+import type { LaneConfig } from './config.ts';
 import type { LaneParamsInput } from './numerics.ts';
-import { GEN_PARAMS, apiStyle, checkGenValues, type GenValues } from './params.ts';
-import { SAT_WIDTH } from './saturation.ts';
 
 export interface MhaParams {
   lane: LaneParamsInput;
@@ -30,320 +27,421 @@ export interface MhaParams {
   heads: number;
   /** Largest nHeads accepted at run time. */
   maxHeads: number;
-  /** GEMV mode (needs 32-bit data, whose PEs pack narrow products): group size and largest N. */
+  /** GEMV: columns per scale group (a power of two, 8..4096) and the largest N (a multiple of it). Default GEMV_DEFAULTS. */
   gemv?: { group: number; maxCols: number };
-  /** Top module name (default: derived from the parameters; `npm run gen` uses swiftkv_mha). */
+  /** Top module name (default: mhaName()). */
   name?: string;
 }
 
-export const GEMV_DEFAULTS = { group: GEN_PARAMS.gemvGroup.default, maxCols: GEN_PARAMS.gemvMaxCols.default };
+export const GEMV_DEFAULTS = { group: 32, maxCols: 4096 };
+/** Activations per x beat. */
+export const GEMV_X_PER_BEAT = 8;
 
-/** The configuration in the terms of the parameter table (params.ts); undefined: the default. */
-function mhaValues(p: MhaParams): Partial<GenValues> {
-  const l = p.lane;
-  return {
-    heads: p.heads,
-    maxHeads: p.maxHeads,
-    headDim: l.headDim,
-    pe: l.pe ?? Math.min(GEN_PARAMS.pe.default, l.headDim),
-    maxContext: l.maxContext,
-    dataInt: l.dataFormat?.intBits,
-    dataFrac: l.dataFormat?.fracBits,
-    expIndex: l.exp2?.indexBits,
-    expInterp: l.exp2?.interpBits,
-    expFrac: l.exp2?.tableFracBits,
-    rescale: l.rescale,
-    gemvGroup: p.gemv?.group,
-    gemvMaxCols: p.gemv?.maxCols,
-  };
+export function mhaName(p: MhaParams, c: LaneConfig): string {
+  return `swiftkv_mha_h${p.heads}_p${c.P}_d${c.d}`;
 }
 
-/** Every problem of a configuration (params.ts ranges and cross-checks), one message each. */
-export function mhaProblems(p: MhaParams): string[] {
-  return checkGenValues(mhaValues(p), apiStyle).problems;
+/** Heads lane i serves in a job of nHeads heads on H lanes. */
+export function laneHeadCount(nHeads: number, H: number, i: number): number {
+  return i < nHeads ? Math.floor((nHeads - 1 - i) / H) + 1 : 0;
 }
 
-export function mhaName(p: MhaParams): string {
-  const c = laneConfig(p.lane);
-  return `swiftkv_mha_h${p.heads}_pe${c.P}_d${c.d}`;
+/** Cycles of an attention job from the start cycle to the done cycle, every stream ready. */
+export function mhaAttentionCycles(t: LaneTiming, H: number, nHeads: number, L: number): number {
+  // Lane 0 has the most heads; all lanes start together; done follows the last lane by 1.
+  return laneCycles(t, L, laneHeadCount(nHeads, H, 0)) + 1;
 }
 
-export function mhaRounds(p: MhaParams, nHeads: number): number {
-  return Math.ceil(nHeads / p.heads);
+/**
+ * Cycles of a GEMV job (M rows, N columns, group G, T tiles per lane, H lanes) from the start
+ * cycle to the done cycle with every stream valid and ready, following the controller:
+ *   x: N/8 beats (cycles 1..N/8); a pass then issues N MAC cycles, after the first chunk of
+ *   each group the two scaling cycles of the previous group, and after the last column 3
+ *   cycles for the last chunk's unpacking, the remaining scaling cycles (a gap cycle between
+ *   two groups), 3 cycles for y, and the copy, which waits until the previous pass's rows have
+ *   left (one per cycle per lane). After the last copy, the rows leave and done follows.
+ * INT4 and INT8 take the same number of cycles (INT4 beats carry two columns).
+ */
+export function gemvCycles(o: { M: number; N: number; G: number; T: number; H: number }): number {
+  const { M, N, G, T, H } = o;
+  const R = 2 * T * H;
+  const groups = N / G;
+  const passes = Math.ceil(M / R);
+  const beatsOf = (rows: number): number => Math.ceil(rows / GEMV_Y_ROWS);
+  const laneRows = (p: number): number => Math.max(0, Math.min(2 * T, M - p * R)); // lane 0 has the most
+  let t = N / GEMV_X_PER_BEAT + 2; // the first MAC cycle (after the x beats and PREP)
+  let drained = -Infinity; // first cycle with every lane's y empty
+  for (let p = 0; p < passes; p++) {
+    // Columns, with the scaling of group g - 1 after the first chunk of group g.
+    let c = t; // next MAC cycle
+    let firstScaled = false;
+    const scale = (at: number): number => {
+      // Two scaling cycles; a pass's first group waits until the previous rows have left.
+      const s0 = firstScaled ? at : Math.max(at, drained);
+      firstScaled = true;
+      return s0 + 1; // the row-1 cycle
+    };
+    let last = -1; // the last scaling cycle
+    for (let g = 0; g < groups; g++) {
+      for (let ch = 0; ch < G / GEMV_CHUNK; ch++) {
+        c += GEMV_CHUNK; // a chunk of MAC cycles; c is the cycle after it
+        if (ch === 0 && g >= 1) {
+          last = scale(c);
+          c = last + 1;
+        }
+      }
+    }
+    // c - 1 was the last MAC cycle (or the previous group's scaling).
+    const lastMac = c - 1;
+    const prevScaled = last === lastMac; // the last chunk triggered the previous group's scaling
+    const waitStart = lastMac + 1;
+    const scaleAt = prevScaled ? waitStart + (GEMV_SUM_READY - 1) : Math.max(waitStart + (GEMV_SUM_READY - 1), lastMac + GEMV_SUM_READY);
+    last = scale(scaleAt);
+    const emit = last + GEMV_Y_READY;
+    drained = emit + beatsOf(laneRows(p)) + 1;
+    t = emit + 1;
+  }
+  // After the last emit: the rows leave, then DRAIN sees every lane empty and done follows.
+  return drained + 1;
 }
 
-export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig } {
-  const problems = mhaProblems(p);
-  if (problems.length > 0) throw new RangeError(problems.join('\n'));
-  const c = laneConfig(p.lane);
+export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timing: LaneTiming; tiles: number } {
   const H = p.heads;
-  const W = c.formats.data.intBits + c.formats.data.fracBits;
-  const m = new Module(p.name ?? mhaName(p));
+  if (!Number.isInteger(H) || H < 1 || H > 64) throw new RangeError(`heads = ${H} is out of range: accepted 1..64`);
+  if (!Number.isInteger(p.maxHeads) || p.maxHeads < 1 || p.maxHeads > 1024) throw new RangeError(`maxHeads = ${p.maxHeads} is out of range: accepted 1..1024`);
+  const gemv = p.gemv ?? GEMV_DEFAULTS;
+  const G = gemv.group;
+  if (!Number.isInteger(G) || G < GEMV_CHUNK || G > GEMV_MAX_GROUP || (G & (G - 1)) !== 0) throw new RangeError(`gemv group = ${G} is out of range: accepted powers of two ${GEMV_CHUNK}..${GEMV_MAX_GROUP}`);
+  const maxN = gemv.maxCols;
+  if (!Number.isInteger(maxN) || maxN < G || maxN % G !== 0 || maxN > 65535) throw new RangeError(`gemv maxCols = ${maxN} is out of range: accepted multiples of the group (${G}) up to 65535`);
+  const laneMaxHeads = Math.ceil(p.maxHeads / H);
+  const { module: lane, config: c, timing, tiles: T } = buildLane(p.lane, { maxHeads: laneMaxHeads, gemv: true });
+  // The GEMV weight and scale streams carry 16 bits per tile of every lane, in one signal.
+  if (H * T * 16 > MAX_WIDTH) {
+    throw new RangeError(`heads = ${H} with ${T} DSP tiles per lane (pe = ${c.P}): w_tdata would carry ${H * T * 16} bits and a signal has at most ${MAX_WIDTH}; accepted heads <= ${Math.floor(MAX_WIDTH / (16 * T))} with this lane`);
+  }
+  const dataW = c.P * c.W;
+  const m = new Module(p.name ?? mhaName(p, c));
   m.doc = [
-    `SwiftKV-MHA, attention mode: ${H} lane(s) of P = ${c.P} (d = ${c.d}); nHeads heads in ceil(nHeads/${H}) rounds.`,
-    'In round r (output `round`), lane i serves head r*H + i. Per lane: q<i>, kv<i>, o<i> streams as in the lane.',
+    `SwiftKV-MHA: ${H} lane(s) of P = ${c.P} (d = ${c.d}); an attention job runs nHeads heads (1..${p.maxHeads}),`,
+    `lane i taking heads i, i+${H}, i+${2 * H}, ... back to back on its own q<i>, kv<i>, o<i> streams.`,
   ].join('\n');
-  m.generator = { name: 'generators/swiftkv/mha.ts buildMha', params: { heads: H, maxHeads: p.maxHeads, lane: laneName(c), gemv: p.gemv ?? GEMV_DEFAULTS } };
+  m.generator = { name: 'generators/swiftkv/mha.ts buildMha', params: { heads: H, maxHeads: p.maxHeads, lane: c.formats.params } };
   const cd = m.clockDomain();
-  const lenT = u(c.lenWidth);
   const hw = clog2(p.maxHeads + 1);
-  const rw = clog2(Math.ceil(p.maxHeads / H) + 1);
-  const start = m.input('start', u(1), 'pulse: begin nHeads heads (ignored while busy)');
-  const cfgLen = m.input('cfg_len', lenT, 'context length L');
-  const cfgHeads = m.input('cfg_heads', u(hw), `number of heads, 1..${p.maxHeads}`);
+  const start = m.input('start', u(1), 'pulse: begin a job (ignored while busy)');
+  const cfgMode = m.input('cfg_mode', u(1), '0: attention job, 1: GEMV job');
+  const cfgLen = m.input('cfg_len', u(c.lenWidth), `attention: context length L, 1..${c.formats.params.maxContext}`);
+  const cfgHeads = m.input('cfg_heads', u(hw), `attention: heads nHeads, 1..${p.maxHeads}`);
   const busy = m.output('busy', u(1));
-  const doneOut = m.output('done', u(1), 'pulse: all heads finished');
-  const errorOut = m.output('status_error', u(1), 'sticky until start');
-  const satOut = m.output('status_sat', u(SAT_WIDTH), 'sticky until start: OR of the saturation flags of the lanes of this job (saturation.ts)');
-  const roundOut = m.output('round', u(rw), 'current round: lane i serves head round*H + i');
+  const doneOut = m.output('done', u(1), 'pulse: the job finished (the cycle after a rejected start)');
+  const errorOut = m.output('status_error', u(1), 'sticky until start: bad configuration, or a lane saw a tlast out of place');
+  const satOut = m.output('status_sat', u(HEAD_SAT_BITS), 'sticky until start: OR of the saturation masks of the job\'s heads');
 
   const active = m.reg('active', u(1), { domain: cd, reset: 0 });
-  const round = m.reg('round_q', u(rw), { domain: cd, reset: 0 });
-  const nHeads = m.reg('n_heads', u(hw), { domain: cd, reset: 0 });
-  const len = m.reg('len', lenT, { domain: cd, reset: 0 });
-  const kick = m.reg('kick', u(1), { domain: cd, reset: 0 });
   const error = m.reg('error', u(1), { domain: cd, reset: 0 });
+  const armed = m.reg('armed', u(1), { domain: cd, reset: 0 });
   const done = m.reg('done_q', u(1), { domain: cd, reset: 0 });
-  const cfgMode = m.input('cfg_mode', u(1), '0: attention job, 1: GEMV job');
-  const gActive = m.reg('gemv_active', u(1), { domain: cd, reset: 0 });
-  const idle = m.wire('idle', active.not().and(gActive.not()));
-  const startFire = m.wire('start_fire', start.and(idle).and(cfgMode.not()));
-  // When maxHeads = 2^hw - 1 every cfg_heads is <= maxHeads: no compare (lint: CMPCONST).
-  const headsFit = p.maxHeads === 2 ** hw - 1;
-  const headsOk = m.wire('heads_ok', headsFit ? cfgHeads.ne(0) : cfgHeads.ne(0).and(cfgHeads.le(p.maxHeads)));
-  // Any accepted or rejected start, attention or GEMV: ends the previous job's status.
-  const anyStart = m.wire('any_start', start.and(idle));
+  const idle = m.wire('idle', u(1));
+  const startFire = m.wire('start_fire', start.and(idle));
+  const attnStart = m.wire('attn_start', startFire.and(cfgMode.not()));
+  const headsOk = inRange1(cfgHeads, p.maxHeads);
+  const lenOk = inRange1(cfgLen, c.formats.params.maxContext);
+  const cfgOk = m.wire('cfg_ok', headsOk.and(lenOk));
 
-  const lane = buildLane(p.lane);
-  const gemvPorts = lane.signals.some((x) => x.name === 'pe_override');
-  const gp = p.gemv ?? GEMV_DEFAULTS;
-  if (!gemvPorts) throw new Error('internal: a 32-bit lane without GEMV ports');
-  const gemvLane = buildGemvLane({ P: c.P, group: gp.group });
-  // GEMV control signals shared by every lane (driven below).
-  const gInt4 = m.reg('gemv_int4', u(1), { domain: cd, reset: 0 });
-  const gMac = m.wire('gemv_mac', u(1));
-  const gFirstCol = m.wire('gemv_first_col', u(1));
-  const gX = m.wire('gemv_x', s(8));
-  const gScale = m.wire('gemv_scale', u(1));
-  const gField = m.reg('gemv_field', u(2), { domain: cd, reset: 0 });
-  const gClear = m.reg('gemv_clear', u(1), { domain: cd, reset: 0 });
-  const pw = Math.max(1, clog2(c.P));
-  const outLane = m.reg('out_lane', u(Math.max(1, clog2(H))), { domain: cd, reset: 0 });
-  const outPe = m.reg('out_pe', u(pw), { domain: cd, reset: 0 });
-  const outField = m.reg('out_field', u(2), { domain: cd, reset: 0 });
-  const wData = m.input('w_tdata', u(H * c.P * 32), 'GEMV weights of one column: PE (lane i, pe p) at bits (i*P+p)*32, rows packed in it');
-  const sData = m.input('s_tdata', u(H * c.P * 3 * 16), 'GEMV scales of one group: row field f of PE (i, p) at ((i*P+p)*3+f)*16');
-  const laneYs: Expr[] = [];
-  const finished: Expr[] = [];
-  const laneErrors: Expr[] = [];
-  const laneSats: Expr[] = [];
+  // Heads per lane: lane i takes floor(n / H) + (i < n mod H), from a table over n.
+  const lw = c.headsWidth;
+  const rw = clog2(H + 1);
+  const split = m.rom('head_split', u(lw + rw), Array.from({ length: p.maxHeads + 1 }, (_, n) => (BigInt(Math.floor(n / H)) << BigInt(rw)) | BigInt(n % H)));
+  split.doc = `nHeads -> {floor(nHeads / ${H}), nHeads mod ${H}}`;
+  const splitWord = split.read('split', cfgHeads);
+  const full = splitWord.slice(lw + rw - 1, rw);
+  const rem = splitWord.slice(rw - 1, 0);
+
+  // GEMV: shared control (driven below) and per-lane units around each lane's tiles.
+  const gemvUnit = buildGemvUnit({ tiles: T });
+  const gEn = m.wire('gemv_en', u(1));
+  const gc = {
+    mac: m.wire('g_mac', u(1)), chunk_first: m.wire('g_chunk_first', u(1)), chunk_last: m.wire('g_chunk_last', u(1)),
+    group_first: m.wire('g_group_first', u(1)), int4: m.wire('g_int4', u(1)),
+    phase: m.wire('g_phase', u(1)), x: m.wire('g_x', sT(8)), scale: m.wire('g_scale', u(1)), scale_row: m.wire('g_scale_row', u(1)),
+    first_group: m.wire('g_first_group', u(1)), emit_start: m.wire('g_emit_start', u(1)),
+  };
+  const wBeat = m.wire('w_beat', u(H * T * 16));
+  const sBeat = m.wire('s_beat', u(H * T * 16));
+  const yEmpty: Expr[] = [];
+  const R = 2 * T * H; // rows per pass
+  const emitW = clog2(2 * T + 1);
+  const rowsLeft = m.reg('gemv_rows_left', u(17), { domain: cd, reset: 0 });
+  // rows_left <= R, registered like the lanes' emit counts (read at EMIT only).
+  const finalPass = m.reg('gemv_final_pass', u(1), { domain: cd, reset: null });
+  finalPass.set(rowsLeft.le(R));
+
+  const used: Expr[] = [];
+  const laneDone: Expr[] = [];
+  const laneErr: Expr[] = [];
+  const laneSat: Expr[] = [];
   for (let i = 0; i < H; i++) {
-    // Lane i has a head this round when round*H + i < nHeads.
-    const head = round.zext(rw + clog2(H + 1) + 1).mul(H).add(i);
-    const used = m.wire(`lane${i}_used`, head.lt(nHeads));
-    const doneSeen = m.reg(`lane${i}_done_seen`, u(1), { domain: cd, reset: 0 });
-    // The lane's PE operands come from its GEMV share, instantiated after it.
-    const peMode = m.wire(`lane${i}_pe_mode`, u(2));
-    const peA = m.wire(`lane${i}_pe_a`, u(c.P * 32));
-    const peB = m.wire(`lane${i}_pe_b`, u(c.P * 32));
+    const n = m.wire(`lane${i}_heads`, full.add(rem.gt(i)).trunc(lw));
+    const use = m.reg(`lane${i}_used`, u(1), { domain: cd, reset: 0 });
+    const seen = m.reg(`lane${i}_done_seen`, u(1), { domain: cd, reset: 0 });
+    // The lane's tiles take their GEMV operands from this lane's GEMV unit (instantiated below).
+    const tileIn = {
+      gemv_zsel: m.wire(`lane${i}_gemv_zsel`, u(2)),
+      gemv_a: m.wire(`lane${i}_gemv_a`, u(27 * T)),
+      gemv_b: m.wire(`lane${i}_gemv_b`, u(18 * T)),
+      gemv_c: m.wire(`lane${i}_gemv_c`, u(48 * T)),
+    };
     const inst = m.instance(`u_lane${i}`, lane, {
-      clk: cd.clock,
-      rst: cd.reset!,
-      start: kick.and(used),
-      cfg_len: len,
-      q_tvalid: m.input(`q${i}_tvalid`, u(1)),
-      q_tdata: m.input(`q${i}_tdata`, u(c.P * W)),
-      q_tlast: m.input(`q${i}_tlast`, u(1)),
-      kv_tvalid: m.input(`kv${i}_tvalid`, u(1)),
-      kv_tdata: m.input(`kv${i}_tdata`, u(2 * c.P * W)),
-      kv_tlast: m.input(`kv${i}_tlast`, u(1)),
-      o_tready: m.input(`o${i}_tready`, u(1)),
-      pe_override: gActive,
-      pe_mode: peMode,
-      pe_a: peA,
-      pe_b: peB,
+      start: attnStart.and(cfgOk).and(n.ne(0)),
+      cfg_len: cfgLen,
+      cfg_heads: n,
+      q: { kind: 'stream', side: 'sink', valid: m.input(`q${i}_tvalid`, u(1)), ready: m.output(`q${i}_tready`, u(1)), data: m.input(`q${i}_tdata`, u(dataW), 'P elements of q'), last: m.input(`q${i}_tlast`, u(1)) },
+      kv: { kind: 'stream', side: 'sink', valid: m.input(`kv${i}_tvalid`, u(1)), ready: m.output(`kv${i}_tready`, u(1)), data: m.input(`kv${i}_tdata`, u(2 * dataW), '{v, k}'), last: m.input(`kv${i}_tlast`, u(1)) },
+      o: { kind: 'stream', side: 'source', valid: m.output(`o${i}_tvalid`, u(1)), ready: m.input(`o${i}_tready`, u(1)), data: m.output(`o${i}_tdata`, u(dataW), 'P elements of o'), last: m.output(`o${i}_tlast`, u(1)) },
+      gemv_en: gEn,
+      ...tileIn,
+    }, { domain: cd });
+    // Rows of this lane in the current pass: clamp(rows left - i * 2T, 0, 2T).
+    const mine = rowsLeft.zext(18).asSigned().sub(i * 2 * T);
+    // Registered: rows_left changes at start and EMIT only, and the unit reads these at EMIT,
+    // a pass (at least a chunk of columns) later.
+    const emit = m.reg(`lane${i}_emit`, u(emitW), { domain: cd, reset: null });
+    emit.set(mux(mine.le(0), lit(0, u(emitW)), mux(mine.ge(2 * T), lit(2 * T, u(emitW)), mine.trunc(emitW).asUnsigned())));
+    // This lane's last rows of the job: in this pass, and none in the next.
+    const lastPass = m.reg(`lane${i}_last_pass`, u(1), { domain: cd, reset: null });
+    lastPass.set(mine.gt(0).and(mine.le(2 * T).or(rowsLeft.le(R + i * 2 * T))));
+    const unit = m.instance(`u_gemv${i}`, gemvUnit, {
+      ...gc,
+      emit,
+      last_pass: lastPass,
+      w: wBeat.slice((i + 1) * T * 16 - 1, i * T * 16),
+      s: sBeat.slice((i + 1) * T * 16 - 1, i * T * 16),
+      tile_p: inst.out('gemv_p'),
+      y: { kind: 'stream', side: 'source', valid: m.output(`y${i}_tvalid`, u(1)), ready: m.input(`y${i}_tready`, u(1)), data: m.output(`y${i}_tdata`, u(GEMV_Y_ROWS * GEMV_Y_BITS), `GEMV: ${GEMV_Y_ROWS} rows of this lane, row k at [48k+47:48k], signed, exact`), last: m.output(`y${i}_tlast`, u(1)) },
+    }, { domain: cd });
+    tileIn.gemv_zsel.set(unit.out('tile_zsel'));
+    tileIn.gemv_a.set(unit.out('tile_a'));
+    tileIn.gemv_b.set(unit.out('tile_b'));
+    tileIn.gemv_c.set(unit.out('tile_c'));
+    m.output(`y${i}_tkeep`, u(GEMV_Y_ROWS), 'GEMV: row k of the beat is a row of W').set(unit.out('y_tkeep'));
+    yEmpty.push(unit.out('y_empty'));
+    m.output(`o${i}_tuser`, u(HEAD_SAT_BITS), "the head's saturation mask (with o_tlast)").set(inst.out('o_tuser'));
+    m.when(startFire, () => {
+      use.set(attnStart.and(cfgOk).and(n.ne(0)));
+      seen.set(attnStart.and(cfgOk).and(n.ne(0)).not());
     });
-    const gl = m.instance(`u_gemv${i}`, gemvLane, {
-      clk: cd.clock,
-      rst: cd.reset!,
-      int4: gInt4,
-      mac: gMac,
-      first_col: gFirstCol,
-      w: wData.slice((i + 1) * c.P * 32 - 1, i * c.P * 32),
-      x: gX,
-      scale: gScale,
-      field: gField,
-      scales: sData.slice((i + 1) * c.P * 48 - 1, i * c.P * 48),
-      clear: gClear,
-      out_pe: outPe,
-      out_field: outField,
-      pe_p: inst.out('pe_p'),
-      pe_g: inst.out('pe_g'),
-    });
-    peMode.set(gl.out('pe_mode'));
-    peA.set(gl.out('pe_a'));
-    peB.set(gl.out('pe_b'));
-    laneYs.push(gl.out('y'));
-    m.output(`q${i}_tready`, u(1)).set(inst.out('q_tready'));
-    m.output(`kv${i}_tready`, u(1)).set(inst.out('kv_tready'));
-    m.output(`o${i}_tvalid`, u(1)).set(inst.out('o_tvalid'));
-    m.output(`o${i}_tdata`, u(c.P * W)).set(inst.out('o_tdata'));
-    m.output(`o${i}_tlast`, u(1)).set(inst.out('o_tlast'));
-    m.when(kick, () => doneSeen.set(used.not()));
-    m.when(inst.out('done'), () => doneSeen.set(1));
-    finished.push(doneSeen);
-    // The lane's status counts once this job has started it: its status registers take the
-    // new query's values in the cycle after its start, exactly when `armed` rises.
-    const armed = m.reg(`lane${i}_armed`, u(1), { domain: cd, reset: 0 });
-    m.when(kick.and(used), () => armed.set(1));
-    m.when(anyStart, () => armed.set(0));
-    laneErrors.push(armed.and(inst.out('status_error')));
-    laneSats.push(mux(armed, inst.out('status_sat'), lit(0, u(SAT_WIDTH))));
+    m.when(inst.out('done'), () => seen.set(1));
+    used.push(use);
+    laneDone.push(seen.or(inst.out('done')));
+    laneErr.push(use.and(inst.out('status_error')));
+    laneSat.push(mux(use, inst.out('status_sat'), lit(0, u(HEAD_SAT_BITS))));
   }
-  const allDone = m.wire('all_done', finished.reduce((a, b) => a.and(b)));
-  const anyLaneError = m.wire('any_lane_error', laneErrors.reduce((a, b) => a.or(b)));
-  const sat = m.reg('sat', u(SAT_WIDTH), { domain: cd, reset: 0 });
-  sat.set(sat.or(laneSats.reduce((a, b) => a.or(b))));
-  m.when(anyStart, () => sat.set(0));
-  kick.set(0);
-  done.set(0);
-  // Before the start assignments below, which take priority: a start clears the error.
-  m.when(anyLaneError, () => error.set(1));
-  m.when(startFire, () => {
-    error.set(headsOk.not());
-    m.when(headsOk, () => {
-      active.set(1);
-      kick.set(1);
-      round.set(0);
-      nHeads.set(cfgHeads);
-      len.set(cfgLen);
-    }).otherwise(() => done.set(1));
-  }).elsewhen(active.and(kick.not()).and(allDone), () => {
-    // The last round is the one whose heads reach nHeads: (round + 1) * H >= nHeads.
-    m.when(round.add(1).mul(H).ge(nHeads), () => {
-      active.set(0);
-      done.set(1);
-    }).otherwise(() => {
-      round.set(round.add(1).trunc(rw));
-      kick.set(1);
-    });
-  });
+  const allDone = m.wire('all_done', laneDone.reduce((a, b) => a.and(b)));
 
-  // ---- GEMV job: x into a buffer, then per row block: N weight columns (packed MACs), after
-  // every group k scaling cycles, then the block's rows on the y stream -----------------------
-  const G_LOADX = 1, G_MAC = 2, G_GAP = 3, G_SCALE = 4, G_DRAIN = 5, G_OUT = 6;
-  const cw = clog2(gp.maxCols + 1);
+  // ---- GEMV job ---------------------------------------------------------------------------
+  // y = W x on every tile of every lane (gemv.ts). The job: x into a buffer, then passes of
+  // R = 2 T H rows: N columns (a MAC cycle each), after the first chunk of each group the
+  // two scaling cycles of the previous group, after the last column the last group's; then
+  // y is copied to the lanes' output registers and streamed while the next pass runs.
   const cfgInt4 = m.input('cfg_int4', u(1), 'GEMV: 1 INT4 weights, 0 INT8');
-  const cfgRows = m.input('cfg_rows', u(16), 'GEMV: rows M of W');
-  const cfgCols = m.input('cfg_cols', u(16), `GEMV: columns N of W, a multiple of ${gp.group} up to ${gp.maxCols}`);
-  const xValid = m.input('x_tvalid', u(1));
-  const xData = m.input('x_tdata', u(32), 'GEMV: 4 activations (INT8), element 0 in the low bits');
-  const xReady = m.output('x_tready', u(1));
-  const wValid = m.input('w_tvalid', u(1));
-  const wReady = m.output('w_tready', u(1));
-  const sValid = m.input('s_tvalid', u(1));
-  const sReady = m.output('s_tready', u(1));
-  const yValid = m.output('y_tvalid', u(1));
-  const yReady = m.input('y_tready', u(1));
-  const yData = m.output('y_tdata', s(64), 'GEMV: y[r] = sum over groups of scale * (W x), exact');
-  const yLast = m.output('y_tlast', u(1), 'GEMV: last row');
-  const gState = m.reg('gemv_state', u(3), { domain: cd, reset: 0 });
-  const gRows = m.reg('gemv_rows', u(16), { domain: cd, reset: 0 });
-  const gCols = m.reg('gemv_cols', u(16), { domain: cd, reset: 0 });
+  const cfgRows = m.input('cfg_rows', u(16), 'GEMV: rows M of W, 1..65535');
+  const cfgCols = m.input('cfg_cols', u(16), `GEMV: columns N of W, a multiple of ${G} up to ${maxN}`);
+  const xIn = streamInput(m, 'x', u(8 * GEMV_X_PER_BEAT), { doc: `GEMV: ${GEMV_X_PER_BEAT} activations (INT8), element 0 in the low byte` });
+  const wIn = streamInput(m, 'w', u(H * T * 16), { doc: 'GEMV weights of one column (INT8) or two (INT4): lane i tile t at bits [(iT+t)*16 + 15 : (iT+t)*16]' });
+  const sIn = streamInput(m, 's', u(H * T * 16), { doc: 'GEMV scales of one group, two beats: row 0 of every tile, then row 1; lane i tile t at [(iT+t)*16 + 15 : (iT+t)*16]' });
+  const x = streamWires(m, 'x_in', u(8 * GEMV_X_PER_BEAT));
+  const w = streamWires(m, 'w_in', u(H * T * 16));
+  const sc = streamWires(m, 's_in', u(H * T * 16));
+  m.instance('u_x_skid', buildSkid(u(8 * GEMV_X_PER_BEAT)), { in: xIn, out: x.source }, { domain: cd });
+  m.instance('u_w_skid', buildSkid(u(H * T * 16)), { in: wIn, out: w.source }, { domain: cd });
+  // Scales come two beats per group, taken in the two scaling cycles: a pipeline register.
+  m.instance('u_s_reg', buildInputRegister(u(H * T * 16)), { in: sIn, out: sc.source }, { domain: cd });
+  wBeat.set(w.sink.data);
+  sBeat.set(sc.sink.data);
+
+  const cw = clog2(maxN + 1);
+  // MAC: columns; SCALE: the two scaling cycles of a group; GAP, WAIT: idle cycles (y pair,
+  // unpacking); EMIT: y is final, the lanes start sending; DRAIN: the job's last rows leave.
+  const g = new Fsm(m, 'gemv', ['IDLE', 'LOADX', 'PREP', 'MAC', 'SCALE', 'WAIT', 'TAIL', 'EMIT', 'DRAIN'] as const, { domain: cd });
+  const gemvStart = m.wire('gemv_start', startFire.and(cfgMode));
+  const colsOk = m.wire('gemv_cfg_ok', cfgCols.ne(0).and(cfgCols.le(maxN)).and(cfgRows.ne(0)).and(cfgCols.slice(clog2(G) - 1, 0).eq(0)));
+  const int4 = m.reg('gemv_int4', u(1), { domain: cd, reset: 0 });
+  const nCols = m.reg('gemv_cols', u(cw), { domain: cd, reset: 0 });
   const xCount = m.reg('x_count', u(cw), { domain: cd, reset: 0 });
   const col = m.reg('col', u(cw), { domain: cd, reset: 0 });
-  const colInGroup = m.reg('col_in_group', u(clog2(gp.group)), { domain: cd, reset: 0 });
-  const row = m.reg('row', u(16), { domain: cd, reset: 0 });
+  const phase = m.reg('w_phase', u(1), { domain: cd, reset: 0 });
+  const scaleRow = m.reg('scale_row', u(1), { domain: cd, reset: 0 });
+  const scaleFirst = m.reg('scale_first_group', u(1), { domain: cd, reset: 0 });
+  const scaleLast = m.reg('scale_is_last', u(1), { domain: cd, reset: 0 });
+  const waitCount = m.reg('wait_count', u(4), { domain: cd, reset: 0 });
+  // Flags kept one step ahead of the counters, so no compare of a count with cfg_cols sits in
+  // front of the state register: x_last (the next x beat is the last), last_col (col is the
+  // pass's last column), cols_done (the pass's last column has been multiplied).
+  const xLast = m.reg('x_last', u(1), { domain: cd, reset: 0 });
+  const lastColQ = m.reg('last_col', u(1), { domain: cd, reset: 0 });
+  const colsDone = m.reg('cols_done', u(1), { domain: cd, reset: 0 });
+  const xbuf = m.memory('x_buf', { type: u(8 * GEMV_X_PER_BEAT), depth: Math.ceil(maxN / GEMV_X_PER_BEAT) });
+  xbuf.attributes = { ram_style: 'distributed' }; // read without latency, a few LUTs deep
+  const xaw = xbuf.addrWidth;
+  const xbw = clog2(GEMV_X_PER_BEAT);
+  xbuf.write(xCount.shr(xbw).resize(xaw), x.sink.data, x.sink.fire, cd);
+  // x of the current column in a register (x_cur) and the next column's behind it (x_next),
+  // read from the RAM at a column counter of its own (x_ahead = col + 2), so the tiles' B operand
+  // and the RAM address both come from registers. A pass starts from x_first (columns 0 and 1,
+  // kept from the first x beat).
+  const macFireW = m.wire('mac_fire', u(1));
+  const xAhead = m.reg('x_ahead', u(cw), { domain: cd, reset: null });
+  const xWord = xbuf.read('x_word', xAhead.shr(xbw).resize(xaw));
+  let xSel: Expr = xWord.slice(7, 0);
+  for (let k = 1; k < GEMV_X_PER_BEAT; k++) xSel = mux(xAhead.slice(xbw - 1, 0).eq(k), xWord.slice(8 * k + 7, 8 * k), xSel);
+  const xCur = m.reg('x_cur', sT(8), { domain: cd, reset: null });
+  const xNext = m.reg('x_next', sT(8), { domain: cd, reset: null });
+  const xFirst = m.reg('x_first', u(16), { domain: cd, reset: null });
+  m.when(x.sink.fire.and(xCount.eq(0)), () => xFirst.set(x.sink.data.slice(15, 0)));
+  const chunkPos = col.slice(clog2(GEMV_CHUNK) - 1, 0);
+  const groupPos = col.slice(clog2(G) - 1, 0);
+  const groupIdx = col.shr(clog2(G));
+  const lastCol = lastColQ;
+  const allYEmpty = yEmpty.reduce((a, b) => a.and(b));
+  // A MAC cycle needs a weight beat; INT4 takes two cycles per beat.
+  const macFire = macFireW;
+  macFire.set(g.is('MAC').and(w.sink.valid));
+  const chunkEnd = chunkPos.eq(GEMV_CHUNK - 1);
+  // A scaling cycle takes its row's scale beat; before a pass's first group overwrites y,
+  // the previous pass's rows must have left.
+  const scaleFire = m.wire('scale_fire', g.is('SCALE').and(sc.sink.valid).and(scaleFirst.not().or(allYEmpty)));
+  x.sink.ready.set(g.is('LOADX'));
+  w.sink.ready.set(g.is('MAC').and(int4.not().or(phase)));
+  sc.sink.ready.set(scaleFire);
+
+  gEn.set(g.isAny('MAC', 'SCALE', 'WAIT', 'TAIL'));
+  gc.mac.set(macFire);
+  gc.chunk_first.set(chunkPos.eq(0));
+  gc.chunk_last.set(chunkEnd);
+  gc.group_first.set(groupPos.lt(GEMV_CHUNK));
+  gc.int4.set(int4);
+  gc.phase.set(phase);
+  gc.x.set(xCur);
+  m.when(g.is('PREP').or(g.is('EMIT')), () => {
+    xCur.set(xFirst.slice(7, 0).asSigned());
+    xNext.set(xFirst.slice(15, 8).asSigned());
+    xAhead.set(lit(2, u(cw)));
+  });
+  m.when(macFire, () => {
+    xCur.set(xNext);
+    xNext.set(xSel.asSigned());
+    xAhead.set(xAhead.add(1).trunc(cw));
+  });
+  gc.scale.set(scaleFire);
+  gc.scale_row.set(scaleRow);
+  gc.first_group.set(scaleFirst);
+  const emitNow = g.is('EMIT');
+  gc.emit_start.set(emitNow);
+
   const gDone = m.reg('gemv_done', u(1), { domain: cd, reset: 0 });
-  const inG = (st: number): Expr => gState.eq(lit(st, u(3)));
-  const xbuf = m.memory('x_buf', { type: u(32), depth: gp.maxCols / 4 });
-  const xAddrW = xbuf.addrWidth;
-  xbuf.write(xCount.resize(xAddrW), xData, xValid.and(inG(G_LOADX)), cd);
-  const xWord = xbuf.read('x_word', col.shr(2).resize(xAddrW));
-  gX.set(mux(col.bit(1), mux(col.bit(0), xWord.slice(31, 24), xWord.slice(23, 16)), mux(col.bit(0), xWord.slice(15, 8), xWord.slice(7, 0))).asSigned());
-  const gStart = m.wire('gemv_start', start.and(idle).and(cfgMode));
-  const colsOk = m.wire('gemv_cfg_ok', cfgCols.ne(0).and(cfgCols.le(gp.maxCols)).and(cfgRows.ne(0)).and(cfgCols.slice(clog2(gp.group) - 1, 0).eq(0)));
-  const wFire = m.wire('w_fire', wValid.and(inG(G_MAC)));
-  const k = m.wire('rows_per_pe', mux(gInt4, lit(3, u(2)), lit(2, u(2))));
-  const lastField = m.wire('last_field', gField.add(1).eq(k));
-  const blockEnd = m.wire('block_end', outField.add(1).eq(k).and(outPe.eq(c.P - 1)).and(outLane.eq(H - 1)));
-  const yFire = m.wire('y_fire', yReady.and(inG(G_OUT)));
-  gMac.set(wFire);
-  gFirstCol.set(colInGroup.eq(0));
-  gScale.set(inG(G_SCALE).and(sValid));
-  xReady.set(inG(G_LOADX));
-  wReady.set(inG(G_MAC));
-  sReady.set(inG(G_SCALE).and(lastField));
-  yValid.set(inG(G_OUT));
-  yLast.set(row.add(1).eq(gRows));
-  let ySel: Expr = laneYs[H - 1]!;
-  for (let i = H - 2; i >= 0; i--) ySel = mux(outLane.eq(i), laneYs[i]!, ySel);
-  yData.set(ySel);
-  gClear.set(0);
   gDone.set(0);
-  m.when(gStart, () => {
+  m.when(gemvStart, () => {
     m.when(colsOk, () => {
-      gActive.set(1);
-      gState.set(G_LOADX);
-      gInt4.set(cfgInt4);
-      gRows.set(cfgRows);
-      gCols.set(cfgCols);
-      gClear.set(1);
+      g.goto('LOADX');
+      int4.set(cfgInt4);
+      nCols.set(cfgCols.resize(cw));
+      rowsLeft.set(cfgRows.zext(17));
     }).otherwise(() => gDone.set(1));
-    error.set(colsOk.not());
     xCount.set(0);
+    xLast.set(cfgCols.le(GEMV_X_PER_BEAT));
     col.set(0);
-    colInGroup.set(0);
-    row.set(0);
-    gField.set(0);
-    outLane.set(0);
-    outPe.set(0);
-    outField.set(0);
+    lastColQ.set(cfgCols.eq(1));
+    colsDone.set(0);
+    phase.set(0);
+    scaleRow.set(0);
+    scaleFirst.set(1);
+    scaleLast.set(0);
   });
-  m.when(inG(G_LOADX).and(xValid), () => {
-    xCount.set(xCount.add(1).trunc(cw));
-    m.when(xCount.add(1).eq(gCols.shr(2)), () => gState.set(G_MAC));
+  m.when(x.sink.fire, () => {
+    xCount.set(xCount.add(GEMV_X_PER_BEAT).trunc(cw));
+    xLast.set(xCount.zext(cw + 1).add(2 * GEMV_X_PER_BEAT).ge(nCols));
+    m.when(xLast, () => g.goto('PREP'));
   });
-  m.when(wFire, () => {
+  m.when(g.is('PREP'), () => {
+    g.goto('MAC');
+  });
+  m.when(macFire, () => {
+    m.when(int4, () => phase.set(phase.not()));
     col.set(col.add(1).trunc(cw));
-    colInGroup.set(colInGroup.add(1).trunc(colInGroup.width));
-    m.when(colInGroup.eq(gp.group - 1), () => gState.set(G_GAP));
-  });
-  m.when(inG(G_GAP), () => {
-    gState.set(G_SCALE);
-    gField.set(0);
-  });
-  m.when(inG(G_SCALE).and(sValid), () => {
-    gField.set(gField.add(1).trunc(2));
-    m.when(lastField, () => gState.set(mux(col.eq(gCols.resize(cw)), lit(G_DRAIN, u(3)), lit(G_MAC, u(3)))));
-  });
-  m.when(inG(G_DRAIN), () => gState.set(G_OUT));
-  m.when(yFire, () => {
-    row.set(row.add(1).trunc(16));
-    m.when(outField.add(1).eq(k), () => {
-      outField.set(0);
-      m.when(outPe.eq(c.P - 1), () => {
-        outPe.set(0);
-        outLane.set(mux(outLane.eq(H - 1), lit(0, outLane.type), outLane.add(1).trunc(outLane.width)));
-      }).otherwise(() => outPe.set(outPe.add(1).trunc(pw)));
-    }).otherwise(() => outField.set(outField.add(1).trunc(2)));
-    m.when(yLast, () => {
-      gState.set(0);
-      gActive.set(0);
-      gDone.set(1);
-    }).elsewhen(blockEnd, () => {
-      gState.set(G_MAC);
-      col.set(0);
-      colInGroup.set(0);
-      gClear.set(1);
+    lastColQ.set(col.zext(cw + 1).add(2).eq(nCols));
+    m.when(lastCol, () => colsDone.set(1));
+    m.when(chunkEnd, () => {
+      // The first chunk of group g (g >= 1) is done: group g - 1 is unpacked, scale it now,
+      // before this chunk's unpacking restarts the sums.
+      const scalePrev = groupPos.eq(GEMV_CHUNK - 1).and(groupIdx.ne(0));
+      m.when(scalePrev, () => {
+        scaleLast.set(0);
+        g.goto('SCALE');
+      }).elsewhen(lastCol, () => {
+        waitCount.set(0);
+        g.goto('WAIT');
+      });
     });
   });
+  m.when(scaleFire, () => {
+    scaleRow.set(scaleRow.not());
+    m.when(scaleRow, () => {
+      scaleFirst.set(0);
+      waitCount.set(0);
+      // After the last group's scaling: wait for y. After another group's: back to the
+      // columns, or (the pass's last column is done) wait for the last group's unpacking.
+      m.when(scaleLast, () => g.goto('TAIL')).elsewhen(colsDone, () => g.goto('WAIT')).otherwise(() => g.goto('MAC'));
+    });
+  });
+  // WAIT: the last chunk's sums are ready GEMV_SUM_READY cycles after its last MAC, and a
+  // scaling right before needs GEMV_SCALE_GAP idle cycles; the counter covers both.
+  m.when(g.is('WAIT'), () => {
+    waitCount.set(waitCount.add(1).trunc(4));
+    m.when(waitCount.eq(GEMV_SUM_READY - 2), () => {
+      scaleLast.set(1);
+      g.goto('SCALE');
+    });
+  });
+  // y is final GEMV_Y_READY cycles after the last scaling cycle.
+  m.when(g.is('TAIL'), () => {
+    waitCount.set(waitCount.add(1).trunc(4));
+    m.when(waitCount.eq(GEMV_Y_READY - 2), () => g.goto('EMIT'));
+  });
+  m.when(emitNow, () => {
+    m.when(finalPass, () => g.goto('DRAIN')).otherwise(() => {
+      rowsLeft.set(rowsLeft.sub(R).trunc(17));
+      col.set(0);
+      lastColQ.set(nCols.eq(1));
+      colsDone.set(0);
+      scaleFirst.set(1);
+      g.goto('MAC');
+    });
+  });
+  m.when(g.is('DRAIN').and(allYEmpty), () => {
+    g.goto('IDLE');
+    gDone.set(1);
+  });
 
-  busy.set(active.or(gActive));
+  done.set(0);
+  m.when(startFire, () => {
+    error.set(mux(cfgMode, colsOk.not(), cfgOk.not()));
+    armed.set(0);
+    m.when(attnStart.and(cfgOk), () => active.set(1)).elsewhen(cfgMode.not(), () => done.set(1));
+  }).elsewhen(active, () => {
+    armed.set(1);
+    m.when(allDone.and(armed), () => {
+      active.set(0);
+      done.set(1);
+    });
+  });
+  // Lane flags count once the lanes have restarted (the cycle after start).
+  const anyLaneErr = laneErr.reduce((a, b) => a.or(b));
+  const satOr = laneSat.reduce((a, b) => a.or(b));
+  busy.set(active.or(g.is('IDLE').not()));
   doneOut.set(done.or(gDone));
-  errorOut.set(error);
-  satOut.set(sat);
-  roundOut.set(round);
-  return { module: m, lane: c };
+  errorOut.set(error.or(armed.and(anyLaneErr)));
+  satOut.set(mux(armed, satOr, lit(0, u(HEAD_SAT_BITS))));
+  idle.set(active.not().and(g.is('IDLE')));
+  return { module: m, lane: c, timing, tiles: T };
 }
-

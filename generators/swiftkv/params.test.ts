@@ -1,15 +1,12 @@
 /**
  * The parameter table (params.ts) is the generator's truth: the lowest and the highest accepted
  * value of every parameter builds and emits a design; one past each end is refused with a
- * message naming the parameter; random accepted configurations build; the bus-width bound uses
- * the Y width numerics.ts derives. (The command line's exit code 2 for the same values:
+ * message naming the parameter; random accepted configurations build. (The command line's exit code 2 for the same values:
  * scripts/gen.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
 import { emitDesign } from '../../hdl/index.ts';
 import { buildMha } from './mha.ts';
-import { laneFormats } from './numerics.ts';
-import { qType } from '../../hdl/fixed.ts';
 import {
   GEN_PARAMS,
   GEN_DEFAULTS,
@@ -19,8 +16,8 @@ import {
   cliStyle,
   checkGenValues,
   laneInputOf,
-  yAccumulatorBits,
   type GenValues,
+  maxTableFrac,
   type IntParam,
   type ParamKey,
 } from './params.ts';
@@ -36,25 +33,38 @@ import { iverilogLint } from '../../sim/icarus.ts';
  */
 export function configAt(k: ParamKey, value: number): GenValues {
   const v: GenValues = { ...GEN_DEFAULTS, [k]: value };
+  // The data fraction bits tie exp-index + exp-interp, dot-frac and acc-frac to them.
   const dataFromFrac = (frac: number, index: number): void => {
     v.dataFrac = frac;
-    v.dataInt = 32 - frac;
+    v.dataInt = Math.min(v.dataInt, 32 - frac);
     v.expIndex = index;
     v.expInterp = frac - index;
-    v.expFrac = Math.max(v.expFrac, frac, 8);
+    v.dotFrac = Math.min(Math.max(v.dotFrac, frac), 2 * frac);
+    v.accFrac = Math.max(v.accFrac, frac);
   };
   switch (k) {
     case 'pe': v.headDim = value === 1 ? v.headDim : value; v.heads = 1; break;
-    case 'headDim': v.pe = Math.min(v.pe, value); break;
-    case 'dataInt': dataFromFrac(32 - value, Math.max(1, 32 - value - 24)); break;
-    case 'dataFrac': dataFromFrac(value, Math.max(1, value - 24)); break;
-    case 'expIndex': v.expInterp = v.dataFrac - value; break;
-    case 'expInterp': dataFromFrac(value === 0 ? 1 : Math.min(30, value + 1), value === 0 ? 1 : Math.min(30, value + 1) - value); break;
-    case 'expFrac': if (value < v.dataFrac) { dataFromFrac(value, 5); v.expFrac = value; } break;
+    case 'heads': if (value > 8) v.pe = 4; break;
+    case 'headDim': v.pe = Math.min(v.pe, value); if (value > 1024) v.heads = 1; break;
+    case 'dataInt': if (value + v.dataFrac > 32) dataFromFrac(32 - value, Math.max(1, Math.min(10, 32 - value))); break;
+    case 'dataFrac': dataFromFrac(value, Math.max(1, value - 17)); v.dataInt = Math.min(v.dataInt, 32 - value); if (value > v.accFrac) v.accFrac = value; break;
+    case 'expIndex': v.expInterp = v.dataFrac - value; if (value >= 9) v.expFrac = Math.min(v.expFrac, 40); break;
+    case 'expInterp': dataFromFrac(Math.max(1, value + 1), Math.max(1, value + 1) - value); if (v.expFrac + value > 45) v.expFrac = 45 - value; break;
+    case 'expOutFrac': break;
+    case 'accFrac': if (value < v.dataFrac) { dataFromFrac(1, 1); v.expOutFrac = 1; v.dotFrac = 2; } break;
+    case 'dotFrac': if (value < v.dataFrac) dataFromFrac(1, 1); else if (value > 2 * v.dataFrac) dataFromFrac(Math.ceil(value / 2), Math.ceil(value / 2) - 17); v.dotFrac = value; break;
     case 'gemvGroup': v.gemvMaxCols = Math.max(value, v.gemvMaxCols - (v.gemvMaxCols % value)); break;
-    case 'gemvMaxCols': v.gemvGroup = 4; break;
+    case 'gemvMaxCols': v.gemvGroup = 8; break;
     default: break;
   }
+  // The exp2 table's limits, unless exp-frac itself is the parameter at its end.
+  if (k === 'expFrac') {
+    v.expIndex = 10;
+    dataFromFrac(Math.min(v.dataFrac, 10 + 45 - value), 10);
+  } else {
+    v.expFrac = Math.min(v.expFrac, maxTableFrac(v.expIndex), 45 - v.expInterp);
+  }
+  v.expOutFrac = k === 'expOutFrac' ? value : Math.min(v.expOutFrac, v.expFrac);
   return v;
 }
 
@@ -85,9 +95,9 @@ describe('every accepted range end builds and emits a design', () => {
     const cases: Partial<GenValues>[] = [
       { maxContext: 1 },
       { maxContext: 7 },
-      { expFrac: 60 },
-      { dataInt: 2, dataFrac: 30, expIndex: 10, expInterp: 20, expFrac: 60 },
-      { expFrac: 60, maxContext: 1 << 24, pe: 16 },
+      { expFrac: 35, expInterp: 10, expIndex: 10, dataInt: 12, dataFrac: 20 },
+      { dataInt: 5, dataFrac: 27, expIndex: 10, expInterp: 17, expFrac: 28, accFrac: 27, dotFrac: 54 },
+      { accFrac: 40, maxContext: 1 << 24, pe: 16 },
     ];
     for (const c of cases) {
       const v = { ...GEN_DEFAULTS, headDim: 16, pe: 4, ...c };
@@ -135,26 +145,30 @@ describe('one past each end is refused, naming the parameter', () => {
   it('the cross-checks name every parameter they relate', () => {
     const problems = (c: Partial<GenValues>): string[] => checkGenValues({ ...GEN_DEFAULTS, ...c }, cliStyle).problems;
     expect(problems({ pe: 5 })).toEqual(['--pe 5 does not divide --head-dim 128: accepted divisors of the head dimension']);
-    expect(problems({ expFrac: 16 })).toEqual(['--exp-frac 16 is below --data-frac 17: the Y accumulator keeps --exp-frac fraction bits and must hold v exactly; accepted --exp-frac 17..60']);
-    expect(problems({ gemvGroup: 12 })[0]).toBe('--gemv-group 12 is not a power of two: accepted 4, 8, 16, ..., 32768');
-    expect(problems({ heads: 64, pe: 32 })).toEqual([
-      '--heads 64 x --pe 32 = 2048 PEs: the GEMV scale bus s_tdata carries 48 bits per PE and a signal has at most 65536 bits; accepted heads x pe <= 1365',
-    ]);
-    expect(problems({ pe: 1024, headDim: 1024, heads: 1, maxContext: 1 << 24, expFrac: 60 })).toEqual([
-      '--pe 1024: a Y word holds P accumulators of 99 bits (from --max-context, the data format and --exp-frac), 101376 bits, and a signal has at most 65536; accepted --pe <= 661 with these formats',
-    ]);
+    expect(problems({ accFrac: 16 })).toEqual(['--acc-frac 16 is below --data-frac 17: the accumulators must hold v and beta exactly; accepted --acc-frac 17..40']);
+    expect(problems({ dotFrac: 40 })).toEqual(['--dot-frac 40 with --data-frac 17: the dot is rounded from 34 fraction bits and keeps at least the score\'s; accepted --dot-frac 17..34']);
+    expect(problems({ gemvGroup: 12 })[0]).toBe('--gemv-group 12 is not a power of two: accepted 8, 16, 32, ..., 4096');
+    expect(problems({ dataInt: 20 })).toEqual(['--data-int 20 + --data-frac 17 = 37 bits: the q . k products run on DSP tiles sized for data of at most 32 bits; accepted formats of 3..32 bits']);
+    expect(problems({ expIndex: 1, expInterp: 16, expFrac: 29 })[0]).toMatch(/^--exp-frac 29 with --exp-index 1: the exp2 table steps need \d+ bits and the interpolation multiplier takes 26; accepted --exp-frac <= \d+ with this --exp-index$/);
+  });
+
+  it('the GEMV bus limit of the built design is a RangeError naming heads and the accepted count', () => {
+    expect(() => buildMha({ lane: { headDim: 128, pe: 16 }, heads: 64, maxHeads: 64 })).toThrow(/^heads = 64 with \d+ DSP tiles per lane \(pe = 16\): w_tdata would carry \d+ bits and a signal has at most 65536; accepted heads <= \d+ with this lane$/);
   });
 });
 
-describe('random accepted configurations build, and the Y width agrees with numerics.ts', () => {
+describe('random accepted configurations build', () => {
   it('24 seeded configurations', () => {
     const rng = makeRng(2024);
     for (let i = 0; i < 24; i++) {
-      const dataFrac = rng.int(1, 30);
-      const expIndex = rng.int(Math.max(1, dataFrac - 24), Math.min(10, dataFrac));
+      const dataFrac = rng.int(1, 27);
+      const expIndex = rng.int(Math.max(1, dataFrac - 17), Math.min(10, dataFrac));
       const headDim = [1, 2, 3, 8, 16, 24, 64][rng.int(0, 6)]!;
       const divisors = Array.from({ length: headDim }, (_, j) => j + 1).filter((p) => headDim % p === 0);
-      const gemvGroup = 4 << rng.int(0, 5);
+      const gemvGroup = 8 << rng.int(0, 5);
+      const expInterp = dataFrac - expIndex;
+      const expFrac = rng.int(Math.min(16, maxTableFrac(expIndex)), Math.min(maxTableFrac(expIndex), 45 - expInterp));
+      const expOutFrac = rng.int(1, Math.min(16, expFrac));
       const v: GenValues = {
         ...GEN_DEFAULTS,
         heads: rng.int(1, 3),
@@ -163,19 +177,22 @@ describe('random accepted configurations build, and the Y width agrees with nume
         pe: divisors[rng.int(0, divisors.length - 1)]!,
         maxContext: rng.int(1, 1 << 24),
         dataFrac,
-        dataInt: 32 - dataFrac,
+        dataInt: rng.int(2, 32 - dataFrac),
         expIndex,
-        expInterp: dataFrac - expIndex,
-        expFrac: rng.int(Math.max(8, dataFrac), 60),
+        expInterp,
+        expFrac,
+        expOutFrac,
+        accFrac: rng.int(Math.max(dataFrac, expOutFrac), 40),
+        dotFrac: rng.int(dataFrac, 2 * dataFrac),
+        scaleBits: rng.int(8, 26),
         rescale: rng.next() < 0.5 ? 'multiply' : 'shift',
         gemvGroup,
-        gemvMaxCols: gemvGroup * rng.int(1, Math.floor(65532 / gemvGroup)),
+        gemvMaxCols: gemvGroup * rng.int(1, Math.floor(65528 / gemvGroup)),
       };
       expect(checkGenValues(v, cliStyle).problems, JSON.stringify(v)).toEqual([]);
-      expect(yAccumulatorBits(v), JSON.stringify(v)).toBe(qType(laneFormats(laneInputOf(v)).y).width);
       // Emitting is the slow part: every fourth configuration.
       if (i % 4 === 0) expect(buildAndEmit(v)).toBeGreaterThan(5);
-      else expect(() => buildMha({ lane: laneInputOf(v), heads: v.heads, maxHeads: v.maxHeads, gemv: { group: v.gemvGroup, maxCols: v.gemvMaxCols } })).not.toThrow();
+      else expect(() => buildMha({ lane: laneInputOf(v), heads: v.heads, maxHeads: v.maxHeads, gemv: { group: v.gemvGroup, maxCols: v.gemvMaxCols } }), JSON.stringify(v)).not.toThrow();
     }
   }, 300_000);
 });

@@ -12,10 +12,13 @@
  * takes part in to CROSS_CHECKS, and pass it on in `laneInput` / `genValuesOf`. The range-end
  * test (scripts/params.test.ts) then covers it.
  *
- * No import from numerics.ts or mha.ts at run time: they import this module.
+ * Checks that need a built lane (the GEMV buses grow with the tile count) are made by buildMha,
+ * whose RangeError the command line reports like these.
  */
 import { MAX_WIDTH } from '../../hdl/types.ts';
-import type { Rescale } from './numerics.ts';
+import type { Rescale, LaneParamsInput } from './numerics.ts';
+import type { QFormat } from '../../hdl/fixed.ts';
+import { exp2Table } from './exp2.ts';
 
 interface ParamBase {
   /** Command-line flag without the leading dashes. */
@@ -43,32 +46,39 @@ export type ParamSpec = IntParam | ChoiceParam;
 
 const int = (flag: string, api: string, dflt: number, min: number, max: number, doc: string): IntParam => ({ kind: 'int', flag, api, default: dflt, min, max, doc });
 
-/** Widest data word of the MHA top: its PEs are 32 x 32 multipliers shared with GEMV. */
-export const MHA_DATA_WIDTH = 32;
-/** Bits per PE of the widest GEMV bus (s_tdata: 3 signed 16-bit scales per PE). */
-const GEMV_SCALE_BITS_PER_PE = 48;
-/** Bits per PE of the lane's widest fixed buses (kv_tdata {v, k}, the PE products): 2 x 32. */
-const LANE_BITS_PER_PE = 2 * MHA_DATA_WIDTH;
+/** Widest data word: q . k products run on 27 x 18 DSP tiles sized for up to 32-bit data. */
+export const MAX_DATA_WIDTH = 32;
+/** Bits per PE of the lane's widest bus, kv_tdata {v, k}: 2 x 32. */
+const LANE_BITS_PER_PE = 2 * MAX_DATA_WIDTH;
 
 export const GEN_PARAMS = {
   heads: int('heads', 'heads', 8, 1, 64, 'lanes H (heads processed in parallel)'),
-  // MAX_WIDTH / LANE_BITS_PER_PE: kv_tdata carries 64 bits per PE.
-  pe: int('pe', 'pe', 16, 1, MAX_WIDTH / LANE_BITS_PER_PE, 'processing elements P per lane (must divide head-dim)'),
+  // kv_tdata carries 64 bits per PE (MAX_WIDTH / 64 = 1024); a lane's tile bus gemv_c carries
+  // 48 bits per DSP tile, about 8P + 8 tiles: P <= 128 keeps it within one signal.
+  pe: int('pe', 'pe', 16, 1, Math.min(128, MAX_WIDTH / LANE_BITS_PER_PE), 'processing elements P per lane (must divide head-dim)'),
   headDim: int('head-dim', 'headDim', 128, 1, 4096, 'head dimension d'),
   maxHeads: int('n-heads', 'maxHeads', 32, 1, 1024, 'largest number of model heads accepted at run time (cfg_heads)'),
   maxContext: int('max-context', 'maxContext', 16384, 1, 1 << 24, 'largest context length L (accumulators sized for it)'),
-  // data-int + data-frac = 32 (checked below), so each is bounded by the other's bounds.
-  dataInt: int('data-int', 'dataFormat.intBits', 15, 2, MHA_DATA_WIDTH - 1, 'integer bits of q, k, v, o (signed, incl. sign)'),
-  dataFrac: int('data-frac', 'dataFormat.fracBits', 17, 1, MHA_DATA_WIDTH - 2, 'fraction bits of q, k, v, o'),
+  // data-int + data-frac <= 32 (checked below).
+  dataInt: int('data-int', 'dataFormat.intBits', 15, 2, MAX_DATA_WIDTH - 1, 'integer bits of q, k, v, o (signed, incl. sign)'),
+  // exp-index + exp-interp = data-frac, at most 10 + 17.
+  dataFrac: int('data-frac', 'dataFormat.fracBits', 17, 1, 27, 'fraction bits of q, k, v, o (and of the score)'),
   expIndex: int('exp-index', 'exp2.indexBits', 5, 1, 10, 'exp2 table index bits (2^n + 1 entries)'),
-  expInterp: int('exp-interp', 'exp2.interpBits', 12, 0, 24, 'exp2 interpolation bits (exp-index + exp-interp = data-frac)'),
-  // At least 8 (the lane's exp2 precision floor) and at least data-frac (checked below).
-  expFrac: int('exp-frac', 'exp2.tableFracBits', 30, 8, 60, 'exp2 table / output fraction bits, also those of the Y accumulator (>= data-frac)'),
+  // The interpolation step is a 17-bit unsigned operand of the DSP's 18-bit port.
+  expInterp: int('exp-interp', 'exp2.interpBits', 12, 0, 17, 'exp2 interpolation bits (exp-index + exp-interp = data-frac)'),
+  // Table steps of about 2^(F - index) must fit 26 bits: F <= 35 at index 10.
+  expFrac: int('exp-frac', 'exp2.tableFracBits', 30, 4, 35, 'exp2 table fraction bits (table steps must fit 26 bits)'),
+  // alpha and beta are unsigned on the DSP's 18-bit port: UQ1.16 at most.
+  expOutFrac: int('exp-out-frac', 'exp2.outFracBits', 16, 1, 16, 'fraction bits of the exp2 output alpha, beta (<= exp-frac)'),
+  accFrac: int('acc-frac', 'accFracBits', 23, 1, 40, 'fraction bits of the Y and Z accumulators (>= data-frac, >= exp-out-frac)'),
+  dotFrac: int('dot-frac', 'dotFracBits', 24, 1, 54, 'fraction bits the exact q . k is rounded to before it is scaled (data-frac..2 data-frac)'),
+  // c is an unsigned operand of the DSP's 27-bit port.
+  scaleBits: int('scale-bits', 'scaleBits', 26, 8, 26, 'significant bits of c = log2(e)/sqrt(d)'),
   rescale: { kind: 'choice', flag: 'rescale', api: 'rescale', default: 'multiply', choices: ['multiply', 'shift'], doc: 'rescale option of the running state: multiply or shift' } as ChoiceParam<Rescale>,
-  // Powers of two (checked below) up to the largest whose multiple fits cfg_cols (16 bits).
-  gemvGroup: int('gemv-group', 'gemv.group', 32, 4, 32768, 'GEMV columns per scale group (a power of two)'),
-  gemvMaxCols: int('gemv-max-cols', 'gemv.maxCols', 4096, 4, 65532, 'GEMV largest N (a multiple of the group; cfg_cols is 16 bits)'),
-  gemvWeightBits: { kind: 'choice', flag: 'gemv-weight-bits', api: 'gemvWeightBits', default: 8, choices: [4, 8], doc: 'GEMV weight width the report assumes (INT8 and INT4 both work at run time)' } as ChoiceParam<4 | 8>,
+  // Powers of two from one unpacking chunk (8 columns) up to GEMV_MAX_GROUP (gemv.ts).
+  gemvGroup: int('gemv-group', 'gemv.group', 32, 8, 4096, 'GEMV columns per scale group (a power of two)'),
+  // cfg_cols is 16 bits: the largest multiple of 8 below 2^16.
+  gemvMaxCols: int('gemv-max-cols', 'gemv.maxCols', 4096, 8, 65528, 'GEMV largest N (a multiple of the group)'),
 } as const;
 
 export type ParamKey = keyof typeof GEN_PARAMS;
@@ -86,10 +96,13 @@ export interface GenValues {
   expIndex: number;
   expInterp: number;
   expFrac: number;
+  expOutFrac: number;
+  accFrac: number;
+  dotFrac: number;
+  scaleBits: number;
   rescale: Rescale;
   gemvGroup: number;
   gemvMaxCols: number;
-  gemvWeightBits: 4 | 8;
 }
 
 export const GEN_DEFAULTS: GenValues = Object.fromEntries(PARAM_KEYS.map((k) => [k, GEN_PARAMS[k].default])) as unknown as GenValues;
@@ -132,13 +145,6 @@ export function checkParam(k: ParamKey, value: unknown, style: Style, max?: numb
   return undefined;
 }
 
-/** Bits of the Y accumulator, as numerics.ts derives them (a test keeps the two equal). */
-export function yAccumulatorBits(v: Pick<GenValues, 'maxContext' | 'dataInt' | 'dataFrac' | 'expFrac'>): number {
-  // |Y| <= maxContext * 2^(W-1) raw data units, with expFrac - dataFrac more fraction bits, signed.
-  const clog2 = (n: number): number => (n <= 1 ? 0 : Math.ceil(Math.log2(n)));
-  return clog2(v.maxContext) + v.dataInt + v.dataFrac + v.expFrac - v.dataFrac;
-}
-
 export interface CrossCheck {
   readonly id: string;
   /** The parameters it relates; it runs only when each of them passed its range check. */
@@ -169,26 +175,66 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
   {
     id: 'data-width',
     keys: ['dataInt', 'dataFrac'],
-    doc: `data-int + data-frac = ${MHA_DATA_WIDTH}`,
+    doc: `data-int + data-frac <= ${MAX_DATA_WIDTH}`,
     check: (v, s) =>
-      v.dataInt + v.dataFrac !== MHA_DATA_WIDTH
-        ? `${s.show('dataInt', v.dataInt)} + ${s.show('dataFrac', v.dataFrac)} = ${v.dataInt + v.dataFrac} bits: the MHA top's PEs are 32x32 multipliers shared with GEMV; accepted formats of ${MHA_DATA_WIDTH} bits`
+      v.dataInt + v.dataFrac > MAX_DATA_WIDTH
+        ? `${s.show('dataInt', v.dataInt)} + ${s.show('dataFrac', v.dataFrac)} = ${v.dataInt + v.dataFrac} bits: the q . k products run on DSP tiles sized for data of at most ${MAX_DATA_WIDTH} bits; accepted formats of 3..${MAX_DATA_WIDTH} bits`
         : undefined,
   },
   {
-    id: 'exp-frac-covers-data',
-    keys: ['expFrac', 'dataFrac'],
-    doc: 'exp-frac >= data-frac',
+    id: 'exp2-table-steps',
+    keys: ['expIndex', 'expFrac'],
+    doc: 'exp2 table steps T[i+1] - T[i] fit 26 bits (the interpolation multiplier)',
+    check: (v, s) => {
+      const bits = exp2StepBits(v.expIndex, v.expFrac);
+      return bits > 26
+        ? `${s.show('expFrac', v.expFrac)} with ${s.show('expIndex', v.expIndex)}: the exp2 table steps need ${bits} bits and the interpolation multiplier takes 26; accepted ${s.name('expFrac')} <= ${maxTableFrac(v.expIndex)} with this ${s.name('expIndex')}`
+        : undefined;
+    },
+  },
+  {
+    id: 'exp2-interp-sum',
+    keys: ['expFrac', 'expInterp'],
+    doc: 'exp-frac + exp-interp <= 45 (the interpolated mantissa fits the DSP post-adder)',
     check: (v, s) =>
-      v.expFrac < v.dataFrac
-        ? `${s.show('expFrac', v.expFrac)} is below ${s.show('dataFrac', v.dataFrac)}: the Y accumulator keeps ${s.name('expFrac')} fraction bits and must hold v exactly; accepted ${s.name('expFrac')} ${v.dataFrac}..${GEN_PARAMS.expFrac.max}`
+      v.expFrac + v.expInterp > 45
+        ? `${s.show('expFrac', v.expFrac)} + ${s.show('expInterp', v.expInterp)} = ${v.expFrac + v.expInterp}: the interpolated exp2 mantissa must fit the DSP's 48-bit post-adder; accepted sums <= 45`
+        : undefined,
+  },
+  {
+    id: 'exp-out-frac',
+    keys: ['expOutFrac', 'expFrac'],
+    doc: 'exp-out-frac <= exp-frac',
+    check: (v, s) =>
+      v.expOutFrac > v.expFrac
+        ? `${s.show('expOutFrac', v.expOutFrac)} exceeds ${s.show('expFrac', v.expFrac)}: the output is the table value rounded; accepted ${s.name('expOutFrac')} 1..${Math.min(16, v.expFrac)}`
+        : undefined,
+  },
+  {
+    id: 'acc-frac',
+    keys: ['accFrac', 'dataFrac', 'expOutFrac'],
+    doc: 'acc-frac >= data-frac and >= exp-out-frac',
+    check: (v, s) => {
+      const lo = Math.max(v.dataFrac, v.expOutFrac);
+      return v.accFrac < lo
+        ? `${s.show('accFrac', v.accFrac)} is below ${v.accFrac < v.dataFrac ? s.show('dataFrac', v.dataFrac) : s.show('expOutFrac', v.expOutFrac)}: the accumulators must hold v and beta exactly; accepted ${s.name('accFrac')} ${lo}..${GEN_PARAMS.accFrac.max}`
+        : undefined;
+    },
+  },
+  {
+    id: 'dot-frac',
+    keys: ['dotFrac', 'dataFrac'],
+    doc: 'data-frac <= dot-frac <= 2 data-frac',
+    check: (v, s) =>
+      v.dotFrac < v.dataFrac || v.dotFrac > 2 * v.dataFrac
+        ? `${s.show('dotFrac', v.dotFrac)} with ${s.show('dataFrac', v.dataFrac)}: the dot is rounded from ${2 * v.dataFrac} fraction bits and keeps at least the score's; accepted ${s.name('dotFrac')} ${v.dataFrac}..${2 * v.dataFrac}`
         : undefined,
   },
   {
     id: 'gemv-group-power-of-two',
     keys: ['gemvGroup'],
     doc: 'gemv-group is a power of two',
-    check: (v, s) => (!isPowerOfTwo(v.gemvGroup) ? `${s.show('gemvGroup', v.gemvGroup)} is not a power of two: accepted 4, 8, 16, ..., ${GEN_PARAMS.gemvGroup.max}` : undefined),
+    check: (v, s) => (!isPowerOfTwo(v.gemvGroup) ? `${s.show('gemvGroup', v.gemvGroup)} is not a power of two: accepted 8, 16, 32, ..., ${GEN_PARAMS.gemvGroup.max}` : undefined),
   },
   {
     id: 'gemv-cols-multiple',
@@ -198,29 +244,6 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
       v.gemvMaxCols % v.gemvGroup !== 0
         ? `${s.show('gemvMaxCols', v.gemvMaxCols)} is not a multiple of ${s.show('gemvGroup', v.gemvGroup)}: accepted multiples of the group up to ${GEN_PARAMS.gemvMaxCols.max}`
         : undefined,
-  },
-  {
-    id: 'gemv-scale-bus',
-    keys: ['heads', 'pe'],
-    doc: `heads x pe <= ${Math.floor(MAX_WIDTH / GEMV_SCALE_BITS_PER_PE)} (the GEMV scale bus, ${GEMV_SCALE_BITS_PER_PE} bits per PE, fits ${MAX_WIDTH} bits)`,
-    check: (v, s) => {
-      const limit = Math.floor(MAX_WIDTH / GEMV_SCALE_BITS_PER_PE);
-      return v.heads * v.pe > limit
-        ? `${s.show('heads', v.heads)} x ${s.show('pe', v.pe)} = ${v.heads * v.pe} PEs: the GEMV scale bus s_tdata carries ${GEMV_SCALE_BITS_PER_PE} bits per PE and a signal has at most ${MAX_WIDTH} bits; accepted heads x pe <= ${limit}`
-        : undefined;
-    },
-  },
-  {
-    id: 'y-word',
-    keys: ['pe', 'maxContext', 'dataInt', 'dataFrac', 'expFrac'],
-    doc: `pe x (Y accumulator bits) <= ${MAX_WIDTH} (one Y word holds P accumulators)`,
-    check: (v, s) => {
-      const y = yAccumulatorBits(v);
-      const limit = Math.floor(MAX_WIDTH / y);
-      return v.pe > limit
-        ? `${s.show('pe', v.pe)}: a Y word holds P accumulators of ${y} bits (from ${s.name('maxContext')}, the data format and ${s.name('expFrac')}), ${v.pe * y} bits, and a signal has at most ${MAX_WIDTH}; accepted ${s.name('pe')} <= ${limit} with these formats`
-        : undefined;
-    },
   },
 ];
 
@@ -265,15 +288,7 @@ export function checkGenValues(
 }
 
 /** The lane generator's parameters of a configuration. */
-export function laneInputOf(v: GenValues): {
-  headDim: number;
-  pe: number;
-  maxContext: number;
-  rescale: Rescale;
-  dataFormat: { intBits: number; fracBits: number; signed: true };
-  scoreFormat: { intBits: number; fracBits: number; signed: true };
-  exp2: { indexBits: number; interpBits: number; tableFracBits: number };
-} {
+export function laneInputOf(v: GenValues): LaneParamsInput & { dataFormat: QFormat; scoreFormat: QFormat } {
   const data = { intBits: v.dataInt, fracBits: v.dataFrac, signed: true as const };
   return {
     headDim: v.headDim,
@@ -282,8 +297,26 @@ export function laneInputOf(v: GenValues): {
     rescale: v.rescale,
     dataFormat: data,
     scoreFormat: data,
-    exp2: { indexBits: v.expIndex, interpBits: v.expInterp, tableFracBits: v.expFrac },
+    exp2: { indexBits: v.expIndex, interpBits: v.expInterp, tableFracBits: v.expFrac, outFracBits: v.expOutFrac },
+    accFracBits: v.accFrac,
+    dotFracBits: v.dotFrac,
+    scaleBits: v.scaleBits,
   };
+}
+
+/** Bits of the largest exp2 table step (exp2.ts builds the table). */
+function exp2StepBits(indexBits: number, tableFracBits: number): number {
+  const t = exp2Table(indexBits, tableFracBits);
+  let max = 0n;
+  for (let i = 0; i + 1 < t.length; i++) if (t[i + 1]! - t[i]! > max) max = t[i + 1]! - t[i]!;
+  return max.toString(2).length;
+}
+
+/** The largest exp-frac whose table steps fit 26 bits at this exp-index. */
+export function maxTableFrac(indexBits: number): number {
+  let f = GEN_PARAMS.expFrac.max;
+  while (f > GEN_PARAMS.expFrac.min && exp2StepBits(indexBits, f) > 26) f--;
+  return f;
 }
 
 /**
@@ -294,10 +327,10 @@ export function laneInputOf(v: GenValues): {
 export const EDGE_CONFIGS: readonly Partial<GenValues>[] = [
   { headDim: 16, pe: 4, heads: 2, maxContext: 1 },
   { headDim: 16, pe: 4, heads: 2, maxContext: 1023, maxHeads: 3 },
-  { headDim: 16, pe: 4, heads: 1, maxContext: 1 << 24, expFrac: 60 },
-  { headDim: 16, pe: 4, heads: 1, dataInt: 2, dataFrac: 30, expIndex: 6, expInterp: 24 },
-  { headDim: 16, pe: 4, heads: 1, dataInt: 31, dataFrac: 1, expIndex: 1, expInterp: 0, expFrac: 8 },
-  { headDim: 1, pe: 1, heads: 1, maxHeads: 1, gemvGroup: 4, gemvMaxCols: 4 },
+  { headDim: 16, pe: 4, heads: 1, maxContext: 1 << 24, accFrac: 40 },
+  { headDim: 16, pe: 4, heads: 1, dataInt: 5, dataFrac: 27, expIndex: 10, expInterp: 17, expFrac: 28, accFrac: 27, dotFrac: 54 },
+  { headDim: 16, pe: 4, heads: 1, dataInt: 2, dataFrac: 1, expIndex: 1, expInterp: 0, expFrac: 4, expOutFrac: 1, accFrac: 1, dotFrac: 2, scaleBits: 8, rescale: 'shift' },
+  { headDim: 1, pe: 1, heads: 1, maxHeads: 1, gemvGroup: 8, gemvMaxCols: 8 },
 ];
 
 /** Help lines: every parameter with its default and accepted values, then the cross-checks. */

@@ -15,7 +15,8 @@
  * with `--on-saturation warn`) on the stages that can, and mentions the others.
  *
  * To add a stage (e.g. after a datapath change): append it to SAT_STAGES (its bit is its
- * index), raise it in lane.ts and in golden.ts with the same narrowing call.
+ * index), raise it in the lane's blocks and in golden.ts with the same narrowing call (the blocks
+ * concatenate the flags in this order: DOT/MAX-EXP score and exp2in, ACC acc, NORM out).
  */
 import type { LaneFormats } from './numerics.ts';
 import { qType } from '../../hdl/fixed.ts';
@@ -34,16 +35,10 @@ export interface SatStage {
 /** The stages, bit i of status_sat = SAT_STAGES[i]. */
 export const SAT_STAGES = [
   {
-    name: 'qscale',
-    narrowing: "q' = q * log2(e)/sqrt(d), rounded and saturated to the data format",
-    canChangeOutput: () => true,
-    effect: 'the query was clamped; only possible for d <= 2, where log2(e)/sqrt(d) > 1',
-  },
-  {
     name: 'score',
-    narrowing: "s = q' . k, rounded and saturated to the score format",
+    narrowing: 's = c * (q . k) (c = log2(e)/sqrt(d)), rounded and saturated to the score format',
     canChangeOutput: () => true,
-    effect: 'a score was clamped, so the softmax weights are wrong (scores beyond the format, e.g. |s| >= 16384 in Q15.17)',
+    effect: 'a score was clamped, so the softmax weights are wrong (|c * (q . k)| >= 16384 in Q15.17)',
   },
   {
     name: 'exp2in',

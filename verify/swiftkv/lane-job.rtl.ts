@@ -13,11 +13,11 @@ import { withTempDir } from '../../sim/tempdir.ts';
 import { writeModuleFiles, writeFileAtomic } from '../../hdl/artifacts.ts';
 import { applyMutation, type Mutate } from '../harness.ts';
 import { renderLaneJobTestbench } from '../../testbenches/lane-job.ts';
-import { buildLane, laneName } from '../../generators/swiftkv/next/lane.ts';
-import { HEAD_SAT_BITS } from '../../generators/swiftkv/next/norm.ts';
-import type { LaneConfig } from '../../generators/swiftkv/next/config.ts';
-import type { LaneParamsInput } from '../../generators/swiftkv/next/numerics.ts';
-import type { LaneTiming } from '../../generators/swiftkv/next/lane.ts';
+import { buildLane, laneName } from '../../generators/swiftkv/lane.ts';
+import { HEAD_SAT_BITS } from '../../generators/swiftkv/norm.ts';
+import type { LaneConfig } from '../../generators/swiftkv/config.ts';
+import type { LaneParamsInput } from '../../generators/swiftkv/numerics.ts';
+import type { LaneTiming } from '../../generators/swiftkv/lane.ts';
 import { beats, type LaneJob } from './lane.driver.ts';
 
 /** One lane job: cfg_heads heads of one context length L. */

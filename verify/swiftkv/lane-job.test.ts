@@ -5,12 +5,12 @@
  */
 import { describe, it, expect } from 'vitest';
 import { runLaneRtl, type LaneHeadsJob } from './lane-job.rtl.ts';
-import { goldenAttention } from '../../generators/swiftkv/next/golden.ts';
-import { laneCycles } from '../../generators/swiftkv/next/lane.ts';
+import { goldenAttention } from '../../generators/swiftkv/golden.ts';
+import { laneCycles } from '../../generators/swiftkv/lane.ts';
 import { buildLaneRtl } from './lane-job.rtl.ts';
 import { makeJob, dataKinds } from './stimulus.ts';
 import { makeRng } from '../rng.ts';
-import type { LaneParamsInput } from '../../generators/swiftkv/next/numerics.ts';
+import type { LaneParamsInput } from '../../generators/swiftkv/numerics.ts';
 
 const SIMS = ['verilator', 'icarus'] as const;
 

@@ -6,7 +6,7 @@
  */
 import { Simulator, type Module } from '../../hdl/index.ts';
 import type { Rng } from '../rng.ts';
-import type { LaneConfig } from '../../generators/swiftkv/lane.ts';
+import type { LaneConfig } from '../../generators/swiftkv/config.ts';
 
 export interface LaneJob {
   /** Raw data-format values: q[d], k[L][d], v[L][d]. */
@@ -53,7 +53,7 @@ export function beats(vec: readonly bigint[], P: number, width: number): bigint[
 }
 
 export function runLaneTs(m: Module, c: LaneConfig, jobs: readonly LaneJob[], bp: Backpressure, maxCycles = 10_000_000): LaneRun[] {
-  const W = c.formats.params.dataFormat.intBits + c.formats.params.dataFormat.fracBits;
+  const W = c.W;
   const sim = new Simulator(m);
   const inputNames = m.portInfo().filter((p) => p.direction === 'input' && p.name !== 'clk').map((p) => p.name);
   const results: LaneRun[] = [];
@@ -90,6 +90,8 @@ export function runLaneTs(m: Module, c: LaneConfig, jobs: readonly LaneJob[], bp
       if (cycles > maxCycles) throw new Error(`lane did not finish within ${maxCycles} cycles (q beat ${qi}, kv beat ${kvi}, o beats ${o.length / c.P})`);
       set('start', started ? 0 : 1);
       set('cfg_len', L);
+      // One head per job (the lane's cfg_heads; lane-job.rtl.ts drives several).
+      if (values.has('cfg_heads')) set('cfg_heads', 1);
       started = true;
       if (!qOffered && qi < qBeats.length) qOffered = bp.rng.next() < bp.validProb;
       if (!kvOffered && kvi < kvBeats.length) kvOffered = bp.rng.next() < bp.validProb;

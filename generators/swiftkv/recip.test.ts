@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
-import { Simulator, qType } from '../../../hdl/index.ts';
+import { Simulator, qType } from '../../hdl/index.ts';
 import { buildRecip } from './recip.ts';
 import { laneConfig } from './config.ts';
 import { recipMantissa, zLeadingOne } from './golden.ts';
-import { makeRng } from '../../../verify/rng.ts';
+import { makeRng } from '../../verify/rng.ts';
 describe('recip', () => {
   for (const maxContext of [16384, 64, 1]) {
     it(`maxContext ${maxContext}`, () => {

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { Module, Simulator, Value, s, u, type HwType, minValue, maxValue } from '/work/main/hdl/index.ts';
 import { Pipeline } from '/work/main/hdl/pipeline.ts';
-import { chainMul } from '/work/main/generators/swiftkv/next/wide-mul.ts';
+import { chainMul } from './wide-mul.ts';
 function build(wt: HwType, nt: HwType, port: 'a'|'b') {
   const m = new Module('wm'); const cd = m.clockDomain({reset: null});
   const p = new Pipeline(m, { domain: cd });

@@ -2,7 +2,7 @@
  * The lane configuration, resolved once: the number formats (numerics.ts) and every size the
  * generators derive from them. Blocks take this object; nothing below re-resolves parameters.
  */
-import { clog2 } from '../../../hdl/index.ts';
+import { clog2 } from '../../hdl/index.ts';
 import { laneFormats, type LaneFormats, type LaneParamsInput } from './numerics.ts';
 
 export interface LaneConfig {

@@ -16,9 +16,9 @@
  * the 18-bit B port); the top piece keeps the operand's sign. Sums of these partial products
  * are the exact product: x = sum_k x_k 2^(w k), so x * y = sum_k (x_k * y) 2^(w k).
  */
-import { type Expr, type Module, type Signal, s, u, cat, lit, mux } from '../../../hdl/index.ts';
-import type { Pipeline } from '../../../hdl/pipeline.ts';
-import { dspTile, DSP48E2, type DspTileConfig } from '../../../hdl/dsp.ts';
+import { type Expr, type Module, type Signal, s, u, cat, lit, mux } from '../../hdl/index.ts';
+import type { Pipeline } from '../../hdl/pipeline.ts';
+import { dspTile, DSP48E2, type DspTileConfig } from '../../hdl/dsp.ts';
 
 /** The one tile configuration of the lane. */
 export const LANE_TILE: DspTileConfig = { a: s(DSP48E2.aBits), b: s(DSP48E2.bBits), post: { kind: 'dynamic', c: s(DSP48E2.pBits), late: true }, pWidth: DSP48E2.pBits };
@@ -99,12 +99,23 @@ class GemvTiles {
   constructor(readonly en: Signal, readonly zsel: Signal) {}
 }
 
+const gemvEnabled = new WeakSet<Module>();
 const gemvTiles = new WeakMap<Module, GemvTiles>();
 
 /** Give module m GEMV access to the tiles it will place (call before placing any). */
 export function enableGemvTiles(m: Module): void {
-  if (gemvTiles.has(m)) return;
-  gemvTiles.set(m, new GemvTiles(m.input('gemv_en', u(1), 'GEMV: the tiles take the gemv_* operands (attention idle)'), m.input('gemv_zsel', u(2), 'GEMV: post-adder select of every tile')));
+  gemvEnabled.add(m);
+}
+
+/** The GEMV control ports of m, made with its first tile (a block without tiles has none). */
+function gemvOf(m: Module): GemvTiles | undefined {
+  if (!gemvEnabled.has(m)) return undefined;
+  let g = gemvTiles.get(m);
+  if (!g) {
+    g = new GemvTiles(m.input('gemv_en', u(1), 'GEMV: the tiles take the gemv_* operands (attention idle)'), m.input('gemv_zsel', u(2), 'GEMV: post-adder select of every tile'));
+    gemvTiles.set(m, g);
+  }
+  return g;
 }
 
 /** DSP tiles placed in module m (instances of the lane tile). */
@@ -113,12 +124,14 @@ export function countTiles(m: Module): number {
   return m.instances.filter((i) => i.target === t).length;
 }
 
-/** Create the packed GEMV operand and result ports for the tiles placed so far; returns their count. */
+/**
+ * Create the packed GEMV operand and result ports for the tiles placed so far; returns their
+ * count (0: no tile, no GEMV port at all).
+ */
 export function finishGemvTiles(m: Module): number {
   const g = gemvTiles.get(m);
   if (!g) return 0;
   const n = g.tiles.length;
-  if (n === 0) throw new RangeError(`${m.name}: GEMV enabled but no tile placed`);
   const pa = m.input('gemv_a', u(n * DSP48E2.aBits), 'GEMV: A operand of every tile');
   const pb = m.input('gemv_b', u(n * DSP48E2.bBits), 'GEMV: B operand of every tile');
   const pc = m.input('gemv_c', u(n * DSP48E2.pBits), 'GEMV: C operand of every tile (one cycle after A, B)');
@@ -140,7 +153,7 @@ export function placeTile(p: Pipeline, name: string, stage: number, x: TileInput
   let b = toPort(p.at(x.b, stage), 'b');
   let cIn = c ? c.resize(DSP48E2.pBits).asSigned() : lit(0, s(DSP48E2.pBits));
   let zsel: Expr = lit(c ? 1 : 0, u(2));
-  const g = gemvTiles.get(m);
+  const g = gemvOf(m);
   let wires: Omit<GemvTile, 'p'> | undefined;
   if (g) {
     wires = { a: m.wire(`${inst}_gemv_a`, s(DSP48E2.aBits)), b: m.wire(`${inst}_gemv_b`, s(DSP48E2.bBits)), c: m.wire(`${inst}_gemv_c`, s(DSP48E2.pBits)) };

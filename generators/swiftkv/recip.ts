@@ -10,9 +10,9 @@
  * No multiplier. A head's reciprocal takes `latency` cycles; heads of L tokens arrive L * II
  * cycles apart, so only very short contexts wait for it (the cycle model says when).
  */
-import { Module, u, qType, clog2, mux, lit, cat, type Expr } from '../../../hdl/index.ts';
-import { Fsm } from '../../../hdl/fsm.ts';
-import { buildFifo } from '../../common/fifo.ts';
+import { Module, u, qType, clog2, mux, lit, cat, type Expr } from '../../hdl/index.ts';
+import { Fsm } from '../../hdl/fsm.ts';
+import { buildFifo } from '../common/fifo.ts';
 import { RECIP_BITS, ZM_BITS } from './numerics.ts';
 import type { LaneConfig } from './config.ts';
 

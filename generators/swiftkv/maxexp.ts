@@ -12,8 +12,8 @@
  * beta = 1; 'shift': the rescale shift m_new - m), the token tag, and the saturation flags
  * seen so far (score, exp2 input). The arithmetic is golden.ts's and exp2.ts's functions.
  */
-import { Module, u, qType, clog2, lit, exprArith as A, roundShiftParts, applyRound, saturateFlagged, type Expr } from '../../../hdl/index.ts';
-import { Pipeline } from '../../../hdl/pipeline.ts';
+import { Module, u, qType, clog2, lit, exprArith as A, roundShiftParts, applyRound, saturateFlagged, type Expr } from '../../hdl/index.ts';
+import { Pipeline } from '../../hdl/pipeline.ts';
 import { maxStage, maxStageShift } from './golden.ts';
 import { exp2Split, exp2Shift, exp2Table, exp2TableWidth, exp2DiffWidth, exp2OutWidth } from './exp2.ts';
 import { placeTile, enableGemvTiles, finishGemvTiles, countTiles } from './wide-mul.ts';

@@ -13,11 +13,11 @@
  * 71) and is exact, so the score equals the golden model's. Data registers carry no reset;
  * valid bits do. Latency (valid beat in -> score out) is derived by the pipeline helper.
  */
-import { Module, u, type Expr, bitsFor, qType, exprArith as A } from '../../../hdl/index.ts';
-import { Pipeline } from '../../../hdl/pipeline.ts';
+import { Module, u, type Expr, bitsFor, qType, exprArith as A } from '../../hdl/index.ts';
+import { Pipeline } from '../../hdl/pipeline.ts';
 import { scaleLiteral } from './golden.ts';
 import { gridProducts, chainMul, enableGemvTiles, finishGemvTiles, countTiles } from './wide-mul.ts';
-import { unpack } from '../../common/packing.ts';
+import { unpack } from '../common/packing.ts';
 import type { LaneConfig } from './config.ts';
 
 export interface DotBlock {

@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { Simulator, Value } from '/work/main/hdl/index.ts';
-import { buildDot } from '/work/main/generators/swiftkv/next/dot.ts';
-import { laneConfig } from '/work/main/generators/swiftkv/next/config.ts';
-import { dotExact, scoreStep } from '/work/main/generators/swiftkv/next/golden.ts';
+import { buildDot } from './dot.ts';
+import { laneConfig } from './config.ts';
+import { dotExact, scoreStep } from './golden.ts';
 import { packValues } from '/work/main/generators/common/packing.ts';
 import { valueArith as A, qType } from '/work/main/hdl/index.ts';
 import { makeRng } from '/work/main/verify/rng.ts';

@@ -11,18 +11,19 @@
  *
  * o_tuser: the head's saturation mask (saturation.ts); complete on the beat with o_tlast.
  */
-import { Module, u, qType, clog2, mux, lit, cat, exprArith as A } from '../../../hdl/index.ts';
-import { Pipeline } from '../../../hdl/pipeline.ts';
-import { streamOutput } from '../../../hdl/stream.ts';
-import { buildFifo } from '../../common/fifo.ts';
-import { pack, unpack } from '../../common/packing.ts';
+import { SAT_WIDTH } from './saturation.ts';
+import { Module, u, qType, clog2, mux, lit, cat, exprArith as A } from '../../hdl/index.ts';
+import { Pipeline } from '../../hdl/pipeline.ts';
+import { streamOutput } from '../../hdl/stream.ts';
+import { buildFifo } from '../common/fifo.ts';
+import { pack, unpack } from '../common/packing.ts';
 import { normShift, normDrop } from './golden.ts';
 import { chainMul, enableGemvTiles, finishGemvTiles, countTiles } from './wide-mul.ts';
 import { RECIP_BITS } from './numerics.ts';
 import type { LaneConfig } from './config.ts';
 
 /** Saturation mask bits carried per head (saturation.ts gives their meaning). */
-export const HEAD_SAT_BITS = 4;
+export const HEAD_SAT_BITS = SAT_WIDTH;
 export const SAT_BIT = { score: 0, exp2in: 1, acc: 2, out: 3 } as const;
 
 export interface NormBlock {

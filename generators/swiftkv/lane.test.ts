@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { Simulator } from '../../../hdl/index.ts';
+import { Simulator } from '../../hdl/index.ts';
 import { buildLane, laneCycles } from './lane.ts';
 import { goldenAttention } from './golden.ts';
-import { packValues, unpackValues } from '../../common/packing.ts';
-import { makeJob, dataKinds } from '../../../verify/swiftkv/stimulus.ts';
-import { makeRng } from '../../../verify/rng.ts';
+import { packValues, unpackValues } from '../common/packing.ts';
+import { makeJob, dataKinds } from '../../verify/swiftkv/stimulus.ts';
+import { makeRng } from '../../verify/rng.ts';
 
 function runLane(d: number, P: number, rescale: 'multiply' | 'shift', L: number, nHeads: number, vprob: number, rprob: number, seed: number) {
   const { module, config: c, timing } = buildLane({ headDim: d, pe: P, rescale, maxContext: 256 }, { maxHeads: 8 });

@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { Simulator, Value, valueArith as A, qType, u } from '../../../hdl/index.ts';
+import { Simulator, Value, valueArith as A, qType, u } from '../../hdl/index.ts';
 import { buildAcc } from './acc.ts';
 import { laneConfig } from './config.ts';
 import { accYMultiply, accZMultiply, accYShift, accZShift } from './golden.ts';
-import { packValues, unpackValues } from '../../common/packing.ts';
-import { makeRng } from '../../../verify/rng.ts';
+import { packValues, unpackValues } from '../common/packing.ts';
+import { makeRng } from '../../verify/rng.ts';
 
 describe('acc block', () => {
   for (const [d, P, rescale] of [[16, 4, 'multiply'], [16, 16, 'multiply'], [16, 4, 'shift'], [16, 16, 'shift'], [8, 1, 'multiply']] as const) {

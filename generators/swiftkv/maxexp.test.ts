@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { Simulator, Value, valueArith as A, qType, u } from '../../../hdl/index.ts';
+import { Simulator, Value, valueArith as A, qType, u } from '../../hdl/index.ts';
 import { buildMaxExp } from './maxexp.ts';
 import { laneConfig } from './config.ts';
 import { maxStage, maxStageShift } from './golden.ts';
 import { exp2Fixed, valueLookup } from './exp2.ts';
-import { makeRng } from '../../../verify/rng.ts';
+import { makeRng } from '../../verify/rng.ts';
 describe('maxexp', () => {
   for (const rescale of ['multiply', 'shift'] as const) {
     it(rescale, () => {

@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { Simulator } from '../../../hdl/index.ts';
+import { Simulator } from '../../hdl/index.ts';
 import { buildMha, mhaAttentionCycles, laneHeadCount } from './mha.ts';
 import { goldenAttention } from './golden.ts';
-import { packValues, unpackValues } from '../../common/packing.ts';
-import { makeJob, dataKinds } from '../../../verify/swiftkv/stimulus.ts';
-import { makeRng } from '../../../verify/rng.ts';
+import { packValues, unpackValues } from '../common/packing.ts';
+import { makeJob, dataKinds } from '../../verify/swiftkv/stimulus.ts';
+import { makeRng } from '../../verify/rng.ts';
 
 describe('new MHA top', () => {
   for (const [H, d, P, nHeads, L, vp, rp] of [[3, 16, 4, 5, 3, 100, 100], [2, 16, 16, 4, 9, 100, 100], [3, 16, 4, 7, 5, 70, 60], [4, 16, 8, 2, 4, 100, 100]] as const) {

@@ -22,11 +22,11 @@
  * reciprocal) and, once the last Y word is written, that its bank is complete (for NORM),
  * with the head's accumulator saturation flag.
  */
-import { Module, u, qType, clog2, cat, mux, lit, exprArith as A, saturateFlagged, type Expr } from '../../../hdl/index.ts';
-import { Pipeline } from '../../../hdl/pipeline.ts';
+import { Module, u, qType, clog2, cat, mux, lit, exprArith as A, saturateFlagged, type Expr } from '../../hdl/index.ts';
+import { Pipeline } from '../../hdl/pipeline.ts';
 import { accYOperand, accParts, addWithCarry, alignToY, alignToZ, shiftParts, roundParts, betaV } from './golden.ts';
 import { chainMul, enableGemvTiles, finishGemvTiles, countTiles } from './wide-mul.ts';
-import { pack, unpack } from '../../common/packing.ts';
+import { pack, unpack } from '../common/packing.ts';
 import { META, type LaneConfig } from './config.ts';
 
 export interface AccBlock {

@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { Simulator } from '../../../hdl/index.ts';
+import { Simulator } from '../../hdl/index.ts';
 import { buildMha, GEMV_X_PER_BEAT, gemvCycles } from './mha.ts';
 import { packWeights, unpackChunk, GEMV_CHUNK } from './gemv.ts';
-import { makeRng, type Rng } from '../../../verify/rng.ts';
+import { makeRng, type Rng } from '../../verify/rng.ts';
 
 interface Job { int4: boolean; w: number[][]; x: number[]; scale: number[][] }
 function randomJob(rng: Rng, int4: boolean, M: number, N: number, G: number, extreme = false): Job {
