@@ -286,19 +286,20 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const xaw = xbuf.addrWidth;
   const xbw = clog2(GEMV_X_PER_BEAT);
   xbuf.write(xCount.shr(xbw).resize(xaw), x.sink.data, x.sink.fire, cd);
-  // x of the current column in a register (x_cur) and the next column's behind it (x_next),
-  // read from the RAM at a column counter of its own (x_ahead = col + 2), so the tiles' B operand
-  // and the RAM address both come from registers. A pass starts from x_first (columns 0 and 1,
-  // kept from the first x beat).
+  // x of the current column in a register (x_cur), the next column's behind it (x_next), and
+  // the RAM word holding the column after that (x_word_q, byte x_byte), read at a column
+  // counter of its own (x_ahead = col + 3): the tiles' B operand, the RAM address and the byte
+  // select all come from registers. A pass starts from x_first (the first x beat, columns 0..7).
   const macFireW = m.wire('mac_fire', u(1));
   const xAhead = m.reg('x_ahead', u(cw), { domain: cd, reset: null });
-  const xWord = xbuf.read('x_word', xAhead.shr(xbw).resize(xaw));
-  let xSel: Expr = xWord.slice(7, 0);
-  for (let k = 1; k < GEMV_X_PER_BEAT; k++) xSel = mux(xAhead.slice(xbw - 1, 0).eq(k), xWord.slice(8 * k + 7, 8 * k), xSel);
+  const xWordQ = m.reg('x_word_q', u(8 * GEMV_X_PER_BEAT), { domain: cd, reset: null });
+  const xByte = m.reg('x_byte', u(xbw), { domain: cd, reset: null });
+  let xSel: Expr = xWordQ.slice(7, 0);
+  for (let k = 1; k < GEMV_X_PER_BEAT; k++) xSel = mux(xByte.eq(k), xWordQ.slice(8 * k + 7, 8 * k), xSel);
   const xCur = m.reg('x_cur', sT(8), { domain: cd, reset: null });
   const xNext = m.reg('x_next', sT(8), { domain: cd, reset: null });
-  const xFirst = m.reg('x_first', u(16), { domain: cd, reset: null });
-  m.when(x.sink.fire.and(xCount.eq(0)), () => xFirst.set(x.sink.data.slice(15, 0)));
+  const xFirst = m.reg('x_first', u(8 * GEMV_X_PER_BEAT), { domain: cd, reset: null });
+  m.when(x.sink.fire.and(xCount.eq(0)), () => xFirst.set(x.sink.data));
   const chunkPos = col.slice(clog2(GEMV_CHUNK) - 1, 0);
   const groupPos = col.slice(clog2(G) - 1, 0);
   const groupIdx = col.shr(clog2(G));
@@ -326,11 +327,15 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   m.when(g.is('PREP').or(g.is('EMIT')), () => {
     xCur.set(xFirst.slice(7, 0).asSigned());
     xNext.set(xFirst.slice(15, 8).asSigned());
-    xAhead.set(lit(2, u(cw)));
+    xWordQ.set(xFirst);
+    xByte.set(lit(2, u(xbw)));
+    xAhead.set(lit(3, u(cw)));
   });
   m.when(macFire, () => {
     xCur.set(xNext);
     xNext.set(xSel.asSigned());
+    xWordQ.set(xbuf.read('x_word', xAhead.shr(xbw).resize(xaw)));
+    xByte.set(xAhead.slice(xbw - 1, 0));
     xAhead.set(xAhead.add(1).trunc(cw));
   });
   gc.scale.set(scaleFire);
