@@ -107,5 +107,5 @@ export function u55cFit(r: Pick<Resources, 'dsp' | 'lut' | 'ff' | 'bram' | 'uram
 export function overfitProblem(fit: readonly FitFigure[]): string | undefined {
   const over = fit.filter((f) => f.share > 1);
   if (over.length === 0) return undefined;
-  return `the design does not fit an Alveo U55C: ${over.map((f) => `${f.resource} ${f.used} of ${f.available} (${(100 * f.share).toFixed(0)}%)`).join(', ')}`;
+  return `the design does not fit an Alveo U55C: ${over.map((f) => `${f.resource} ${f.used} of ${f.available} (${(100 * f.share).toFixed(1)}%)`).join(', ')}`;
 }

@@ -46,7 +46,7 @@ export function buildManifest(design: EmittedDesign, designName: string, extraFi
     generator: top.module.generator ?? null,
     modules,
     externSources,
-    files: [...design.modules.map((m) => m.fileName), `${designName}.f`, 'manifest.json', 'ports.ts', ...extraFiles.map((f) => f.name)],
+    files: [...design.modules.map((m) => m.fileName), `${design.top}.f`, 'manifest.json', 'ports.ts', ...extraFiles.map((f) => f.name)],
     warnings: design.warnings.map((w) => w.message),
   };
 }
@@ -238,7 +238,7 @@ export async function writeDesign(
   const asides: string[] = [];
   try {
     for (const m of design.modules) await writeFile(path.join(tmp, m.fileName), m.text);
-    await writeFile(path.join(tmp, `${designName}.f`), fileList(design));
+    await writeFile(path.join(tmp, `${design.top}.f`), fileList(design));
     const manifest = buildManifest(design, designName, extraFiles);
     await writeFile(path.join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
     await writeFile(path.join(tmp, 'ports.ts'), portsSource(design));

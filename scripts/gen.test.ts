@@ -81,6 +81,12 @@ describe('npm run gen: arguments', () => {
     ]);
   });
 
+  it('refuses a --top that is not a module name, or that names one of the design\'s modules', async () => {
+    expect(refused(await gen([...small, '--top', 'module']))).toEqual(["gen: --top 'module' is not a Verilog module name: accepted a letter or _ followed by letters, digits, _ or $, not a keyword"]);
+    expect(refused(await gen([...small, '--top', '9x']))).toEqual(["gen: --top '9x' is not a Verilog module name: accepted a letter or _ followed by letters, digits, _ or $, not a keyword"]);
+    expect(refused(await gen([...small, '--top', 'skid_w64']))).toEqual(['gen: --top skid_w64 is the name of one of the design\'s modules: accepted another name']);
+  });
+
   it('refuses unknown flags, positional arguments and missing values with a pointer to --help', async () => {
     expect(refused(await gen(['--fast']))).toEqual(['gen: unknown option --fast; see `npm run gen -- --help`']);
     expect(refused(await gen(['8']))).toEqual(["gen: unexpected argument '8': every value follows its --option; see `npm run gen -- --help`"]);
@@ -150,7 +156,7 @@ describe('npm run gen: the output location, checked before any work', () => {
       });
       const r = await gen([...small, '--out', join(dir, 'new', 'deeper')]);
       expect(r.exitCode, r.stderr).toBe(0);
-      expect(await readdir(join(dir, 'new', 'deeper'))).toEqual(['swiftkv_mha_h1_pe4']);
+      expect(await readdir(join(dir, 'new', 'deeper'))).toEqual(['swiftkv_mha_h1_p4_d16']);
     });
   }, 120_000);
 
@@ -158,8 +164,8 @@ describe('npm run gen: the output location, checked before any work', () => {
     await scratch(async (dir) => {
       const r = await gen([...small, '--out', 'rel'], { INIT_CWD: dir });
       expect(r.exitCode, r.stderr).toBe(0);
-      expect(r.stdout).toContain(`-> ${join(dir, 'rel', 'swiftkv_mha_h1_pe4')}/`);
-      expect(existsSync(join(dir, 'rel', 'swiftkv_mha_h1_pe4', 'manifest.json'))).toBe(true);
+      expect(r.stdout).toContain(`-> ${join(dir, 'rel', 'swiftkv_mha_h1_p4_d16')}/`);
+      expect(existsSync(join(dir, 'rel', 'swiftkv_mha_h1_p4_d16', 'manifest.json'))).toBe(true);
       await writeFile(join(dir, 'afile'), 'x');
       expect(refused(await gen([...small, '--out', 'afile'], { INIT_CWD: dir }))).toEqual([`gen: --out ${join(dir, 'afile')} is a file: accepted a folder (created if missing)`]);
     });
@@ -171,26 +177,32 @@ describe('npm run gen: artefacts', () => {
     await scratch(async (out) => {
       const r = await gen(['--heads', '3', '--pe', '4', '--head-dim', '16', '--no-synth', '--out', out]);
       expect(r.exitCode, r.stderr).toBe(0);
-      const dir = join(out, 'swiftkv_mha_h3_pe4');
+      // Folder, top module, its file and the file list share the default top name.
+      const top = 'swiftkv_mha_h3_p4_d16';
+      expect(r.stdout).toContain(`generated top ${top} (`);
+      const dir = join(out, top);
       const files = await readdir(dir);
-      for (const f of ['swiftkv_mha_h3_pe4.f', 'manifest.json', 'ports.ts', 'constraints.xdc', 'report.md', 'report.json', 'swiftkv_mha.v']) {
+      for (const f of [`${top}.f`, 'manifest.json', 'ports.ts', 'constraints.xdc', 'report.md', 'report.json', `${top}.v`]) {
         expect(files, f).toContain(f);
       }
       // Module files are named after their content hash (stable for the same RTL).
       expect(files.filter((f) => /^swiftkv_lane_d16_p4_mul_[0-9a-f]{8}\.v$/.test(f))).toHaveLength(1);
       const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
-      expect(manifest.top).toBe('swiftkv_mha');
-      const fl = (await readFile(join(dir, 'swiftkv_mha_h3_pe4.f'), 'utf8')).trim().split('\n');
-      expect(fl.at(-1)).toBe('swiftkv_mha.v');
+      expect(manifest.top).toBe(top);
+      const fl = (await readFile(join(dir, `${top}.f`), 'utf8')).trim().split('\n');
+      expect(fl.at(-1)).toBe(`${top}.v`);
       expect(fl.every((f) => files.includes(f))).toBe(true);
       const report = await readFile(join(dir, 'report.md'), 'utf8');
+      expect(report).toContain(`\`${top}.f\`: file list`);
       expect(report).toMatch(/a token every \d+ cycle\(s\) \(B = d\/P = 16\/4 beats/);
       expect(report).toContain('## Decode model');
       expect(await readFile(join(dir, 'constraints.xdc'), 'utf8')).toContain('create_clock -period');
-      // --name overrides the folder; the first design stays.
-      const r2 = await gen(['--heads', '1', '--pe', '16', '--head-dim', '16', '--no-synth', '--out', out, '--name', 'mine']);
+      // --name overrides the folder, --top the top module; the first design stays.
+      const r2 = await gen(['--heads', '1', '--pe', '16', '--head-dim', '16', '--no-synth', '--out', out, '--name', 'mine', '--top', 'my_top']);
       expect(r2.exitCode, r2.stderr).toBe(0);
-      expect((await readdir(out)).sort()).toEqual(['mine', 'swiftkv_mha_h3_pe4']);
+      expect((await readdir(out)).sort()).toEqual(['mine', top]);
+      expect(JSON.parse(await readFile(join(out, 'mine', 'manifest.json'), 'utf8')).top).toBe('my_top');
+      expect(await readdir(join(out, 'mine'))).toContain('my_top.f');
     });
   }, 120_000);
 
@@ -198,10 +210,13 @@ describe('npm run gen: artefacts', () => {
     await scratch(async (out) => {
       const r = await gen(['--heads', '1', '--pe', '4', '--head-dim', '16', '--max-context', '64', '--out', out]);
       expect(r.exitCode, r.stderr).toBe(0);
-      const report = await readFile(join(out, 'swiftkv_mha_h1_pe4', 'report.md'), 'utf8');
+      // A non-default parameter (max-context) puts a hash of it into the default name.
+      const [folder] = await readdir(out);
+      expect(folder).toMatch(/^swiftkv_mha_h1_p4_d16_[0-9a-f]{8}$/);
+      const report = await readFile(join(out, folder!, 'report.md'), 'utf8');
       expect(report).toMatch(/\| swiftkv_lane_d16_p4_mul_[0-9a-f]{8} \| \d+ \| \d+ \| \d+ \|/);
       expect(report).toContain('Latches: 0.');
-      const json = JSON.parse(await readFile(join(out, 'swiftkv_mha_h1_pe4', 'report.json'), 'utf8'));
+      const json = JSON.parse(await readFile(join(out, folder!, 'report.json'), 'utf8'));
       expect(json.dspTotal).toBeGreaterThan(0);
       expect(json.dspRegistered).toBe(json.dspTotal);
     });

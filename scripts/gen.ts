@@ -13,13 +13,15 @@
  * 2 a problem with the input (nothing written), 1 an internal failure.
  */
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { emitDesign } from '../hdl/index.ts';
+import { emitDesign, Module } from '../hdl/index.ts';
+import { isLegalIdentifier } from '../hdl/names.ts';
 import { writeDesign, sweepTemporaries, replaceProblem, DesignFolderError, type TempDirs } from '../hdl/artifacts.ts';
-import { buildMha, mhaName } from '../generators/swiftkv/mha.ts';
+import { buildMha } from '../generators/swiftkv/mha.ts';
 import { describeFormats } from '../generators/swiftkv/numerics.ts';
 import { overfitProblem, U55C } from '../flow/figures.ts';
-import { GEN_PARAMS, PARAM_KEYS, acceptedText, checkGenValues, cliStyle, laneInputOf, paramHelp, type GenValues, type ParamKey } from '../generators/swiftkv/params.ts';
+import { GEN_DEFAULTS, GEN_PARAMS, PARAM_KEYS, acceptedText, checkGenValues, cliStyle, laneInputOf, paramHelp, type GenValues, type ParamKey } from '../generators/swiftkv/params.ts';
 import { designReport, xdcTemplate } from '../flow/report.ts';
 import { makeTempDir, removeTempDir } from '../sim/tempdir.ts';
 import { UsageError, checkOutputFolder, decimalFlag, issueMessages, parseCommandLine, runCli, shown, userPath, type OptionKinds } from './cli.ts';
@@ -29,6 +31,7 @@ const TOOL = 'gen';
 const OPTIONS = {
   ...Object.fromEntries(PARAM_KEYS.map((k) => [GEN_PARAMS[k].flag, 'string' as const])),
   name: 'string',
+  top: 'string',
   out: 'string',
   'no-synth': 'boolean',
   'allow-overfit': 'boolean',
@@ -48,7 +51,9 @@ const flagText: Record<ParamKey, z.ZodType<unknown, string>> = Object.fromEntrie
 
 export interface GenOptions {
   values: GenValues;
-  /** Design folder name (default derived from the parameters). */
+  /** Top module name (default defaultTopName). */
+  top: string;
+  /** Design folder name (default: the top module's name). */
   name: string;
   /** Output root as typed (resolved against the caller's folder later). */
   out: string;
@@ -57,8 +62,31 @@ export interface GenOptions {
   allowOverfit: boolean;
 }
 
-export function designName(v: GenValues, name?: string): string {
-  return name ?? `swiftkv_mha_h${v.heads}_pe${v.pe}`;
+/**
+ * The default top module name: swiftkv_mha_h<H>_p<P>_d<d> when every other parameter has its
+ * default, else that with a short hash of the parameters that differ, so two configurations
+ * never share a top name (every other module is named by its content: hdl Module.hashName).
+ */
+export function defaultTopName(v: GenValues): string {
+  const base = `swiftkv_mha_h${v.heads}_p${v.pe}_d${v.headDim}`;
+  const differing = PARAM_KEYS.filter((k) => k !== 'heads' && k !== 'pe' && k !== 'headDim' && v[k] !== GEN_DEFAULTS[k]);
+  if (differing.length === 0) return base;
+  const hash = createHash('sha256').update(JSON.stringify(differing.map((k) => [k, v[k]]))).digest('hex').slice(0, 8);
+  return `${base}_${hash}`;
+}
+
+/** Names of the modules below the top (content-named ones under their base name). */
+function moduleNames(top: Module): Set<string> {
+  const names = new Set<string>();
+  const visit = (m: Module): void => {
+    for (const i of m.instances) {
+      if (names.has(i.target.name)) continue;
+      names.add(i.target.name);
+      if (i.target instanceof Module) visit(i.target);
+    }
+  };
+  visit(top);
+  return names;
 }
 
 /** Validate command-line values (flag name -> text): the options, or one message per problem. */
@@ -81,10 +109,13 @@ export function validateGen(raw: Record<string, string | boolean | undefined>): 
   problems.push(...checked.problems);
   const name = raw.name;
   if (typeof name === 'string' && !NAME_RE.test(name)) problems.push(`--name ${shown(name)} is not a plain folder name: accepted letters, digits, _ . - (not starting with . or -)`);
+  const top = raw.top;
+  if (typeof top === 'string' && !isLegalIdentifier(top)) problems.push(`--top ${shown(top)} is not a Verilog module name: accepted a letter or _ followed by letters, digits, _ or $, not a keyword`);
   const out = typeof raw.out === 'string' ? raw.out : 'out';
   if (out.trim() === '') problems.push(`--out ${shown(out)} is empty: accepted a folder path`);
   if (problems.length > 0) return { problems };
-  return { options: { values: checked.values, name: designName(checked.values, typeof name === 'string' ? name : undefined), out, synth: raw['no-synth'] !== true, allowOverfit: raw['allow-overfit'] === true }, problems };
+  const topName = typeof top === 'string' ? top : defaultTopName(checked.values);
+  return { options: { values: checked.values, top: topName, name: typeof name === 'string' ? name : topName, out, synth: raw['no-synth'] !== true, allowOverfit: raw['allow-overfit'] === true }, problems };
 }
 
 export function helpText(): string {
@@ -95,7 +126,9 @@ export function helpText(): string {
     ...paramHelp(),
     '',
     'output:',
-    `  --${'name'.padEnd(20)} design folder name; letters, digits, _ . - (default swiftkv_mha_h<heads>_pe<pe>)`,
+    `  --${'top'.padEnd(20)} top module name (default swiftkv_mha_h<heads>_p<pe>_d<head-dim>, plus _<hash> of the other`,
+    `  ${''.padEnd(22)} parameters when any differs from its default)`,
+    `  --${'name'.padEnd(20)} design folder name; letters, digits, _ . - (default: the top module name)`,
     `  --${'out'.padEnd(20)} output root folder, relative to the folder you run from; created if missing (default out)`,
     `  --${'no-synth'.padEnd(20)} skip the Yosys synthesis and timing estimate of the report`,
     `  --${'allow-overfit'.padEnd(20)} write a design larger than an Alveo U55C (${U55C.dsp} DSP, ${U55C.lut} LUT, ${U55C.ff} FF, ${U55C.bram36} BRAM36, ${U55C.uram} URAM) instead of refusing it`,
@@ -107,7 +140,7 @@ export function helpText(): string {
     'exit codes: 0 done; 2 a problem with the arguments or the output location (nothing written);',
     '1 an internal failure.',
     '',
-    'example: npm run gen -- --heads 8 --pe 16   writes out/swiftkv_mha_h8_pe16/',
+    'example: npm run gen -- --heads 8 --pe 16   writes out/swiftkv_mha_h8_p16_d128/ (top swiftkv_mha_h8_p16_d128)',
   ].join('\n');
 }
 
@@ -139,21 +172,28 @@ async function main(): Promise<void> {
   const lane = laneInputOf(v);
   let built: ReturnType<typeof buildMha>;
   try {
-    built = buildMha({ lane, heads: v.heads, maxHeads: v.maxHeads, gemv: { group: v.gemvGroup, maxCols: v.gemvMaxCols }, name: 'swiftkv_mha' });
+    built = buildMha({ lane, heads: v.heads, maxHeads: v.maxHeads, gemv: { group: v.gemvGroup, maxCols: v.gemvMaxCols }, name: opts.top });
   } catch (e) {
     // A limit only the built design knows (e.g. the GEMV bus width from the tile count).
     if (e instanceof RangeError) throw new UsageError(e.message);
     throw e;
   }
   const shape = { lane: built.lane, timing: built.timing, heads: v.heads, tilesPerLane: built.tiles, maxHeads: v.maxHeads, gemv: { group: v.gemvGroup, maxCols: v.gemvMaxCols } };
-  // Every DSP is a tile: the DSP count is known before synthesis.
-  const dspFit = overfitProblem([{ resource: 'dsp', used: v.heads * built.tiles, available: U55C.dsp, share: (v.heads * built.tiles) / U55C.dsp }]);
-  if (dspFit && !opts.allowOverfit) throw new UsageError(`${dspFit} (${v.heads} lanes x ${built.tiles} DSP tiles); lower --heads or --pe, or pass --allow-overfit`);
-  const design = emitDesign(built.module);
+  const clash = `--top ${opts.top} is the name of one of the design's modules: accepted another name`;
+  if (moduleNames(built.module).has(opts.top)) throw new UsageError(clash);
+  let design: ReturnType<typeof emitDesign>;
+  try {
+    design = emitDesign(built.module);
+  } catch (e) {
+    // A content-named module (name_<hash>) can only be known once emitted.
+    if (e instanceof Error && e.message.includes(`NAME CLASH`) && e.message.includes(`'${opts.top}'`)) throw new UsageError(clash);
+    throw e;
+  }
   const genMs = performance.now() - t0;
   await sweepTemporaries(outRoot);
   const reportParams: Record<string, unknown> = {
     ...Object.fromEntries(PARAM_KEYS.map((k) => [GEN_PARAMS[k].flag, v[k]])),
+    top: opts.top,
     name,
     out: outRoot,
     synth: opts.synth,
@@ -176,7 +216,7 @@ async function main(): Promise<void> {
       { name: 'report.json', content: report.json },
       { name: 'constraints.xdc', content: xdcTemplate(design.top, report.clock.periodNs, report.clock.source) },
     ], tempDirs);
-    console.log(`generated ${design.top} (${design.modules.length} modules, ${v.heads} lanes of ${built.tiles} DSP tiles, ${mhaName({ lane, heads: v.heads, maxHeads: v.maxHeads }, built.lane)}) in ${genMs.toFixed(0)} ms -> ${dir}/`);
+    console.log(`generated top ${design.top} (${design.modules.length} modules, ${v.heads} lanes of ${built.tiles} DSP tiles; file list ${design.top}.f) in ${genMs.toFixed(0)} ms -> ${dir}/`);
   } catch (e) {
     if (e instanceof DesignFolderError) throw new UsageError(refusal(e.message));
     throw e;
