@@ -1,7 +1,7 @@
 /**
  * `make lint`: generate a sweep of configurations and check every module: verilator
- * --lint-only -Wall, iverilog -g2005 -Wall, Yosys read/check, and Yosys synth_xilinx with no
- * latch. Fails (exit 1) on any warning or latch, naming the configuration and module.
+ * --lint-only -Wall, iverilog -g2005 -Wall, Yosys read/check, Yosys synth_xilinx with no
+ * latch, and the `timescale line in every file. Fails (exit 1) on any warning or latch, naming the configuration and module.
  */
 import { emitDesign, type Module } from '../hdl/index.ts';
 import { buildMha } from '../generators/swiftkv/mha.ts';
@@ -53,6 +53,8 @@ async function main(): Promise<void> {
     await withTempDir('lint-', async (dir) => {
       const files = await writeModuleFiles(design, dir);
       const problems: string[] = [];
+      // Every file carries the timescale (a testbench with one makes Icarus warn on files without).
+      for (const m of design.modules) if (!m.text.includes('`timescale 1ns / 1ps')) problems.push(`${m.fileName}: no \`timescale 1ns / 1ps`);
       for (const m of design.modules) {
         // Each module on its own (its children's files included), so every module is checked as a top.
         const v = await lintVerilog(files, m.name);
