@@ -89,6 +89,7 @@ export async function designReport(o: ReportInput): Promise<DesignReport> {
   lines.push(
     `- Per lane: a token every ${shape.timing.interval} cycle(s) (B = d/P = ${c.d}/${c.P} beats${shape.timing.interval > c.B ? `; the rescale loop of ${shape.timing.accLoop} cycles sets the interval above B` : ''}); heads follow each other back to back.`,
     `- Latency: ${formula.headLatency}.`,
+    `- Block latencies (docs/mha.md gives the schedule they enter): dot ${shape.timing.dotLatency}, maxexp ${shape.timing.maxExpLatency}, accZ ${shape.timing.accZLatency}, accBank ${shape.timing.accBankLatency}, recip ${shape.timing.recipLatency}, norm ${shape.timing.normLatency}; I = ${shape.timing.interval} cycles per token.`,
     `- Attention job: ${formula.attentionJob}.`,
     '',
     '| nHeads | L | cycles | multiplier bound (rounds x L x B) | ratio |',
