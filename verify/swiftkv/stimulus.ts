@@ -5,6 +5,8 @@
  */
 import type { Rng } from '../rng.ts';
 import type { LaneJob } from './lane.driver.ts';
+import { quantize } from '../reference.ts';
+import { Q, type QFormat } from '../../hdl/fixed.ts';
 
 export type DataKind = 'normal' | 'outliers' | 'ties' | 'max-first' | 'max-middle' | 'max-last' | 'edges';
 export const dataKinds: readonly DataKind[] = ['normal', 'outliers', 'ties', 'max-first', 'max-middle', 'max-last', 'edges'];
@@ -21,13 +23,14 @@ function gaussian(rng: Rng): number {
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * rng.next());
 }
 
-function toRaw(x: number, f: DataFormatInfo): bigint {
-  const max = 2n ** BigInt(f.width - 1) - 1n;
-  const min = -(2n ** BigInt(f.width - 1));
-  let r = BigInt(Math.round(x * 2 ** f.frac));
-  if (r > max) r = max;
-  if (r < min) r = min;
-  return r;
+/** The data format of `f` as a Q format. */
+export function qFormatOf(f: DataFormatInfo): QFormat {
+  return Q(f.width - f.frac, f.frac);
+}
+
+/** The `DataFormatInfo` of a (signed) Q format. */
+export function formatInfoOf(f: QFormat): DataFormatInfo {
+  return { frac: f.fracBits, width: f.intBits + f.fracBits };
 }
 
 export interface OutlierScales {
@@ -85,9 +88,7 @@ export function makeJob(kind: DataKind, d: number, L: number, rng: Rng, f: DataF
       break;
     }
   }
-  return {
-    q: q.map((x) => toRaw(x, f)),
-    k: k.map((row) => row.map((x) => toRaw(x, f))),
-    v: v.map((row) => row.map((x) => toRaw(x, f))),
-  };
+  // The one float-to-fixed conversion of the project: round to nearest even, saturating.
+  const fmt = qFormatOf(f);
+  return { q: quantize(q, fmt), k: k.map((row) => quantize(row, fmt)), v: v.map((row) => quantize(row, fmt)) };
 }
