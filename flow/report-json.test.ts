@@ -26,7 +26,7 @@ describe('report.json', () => {
     const good = JSON.parse(reportJsonText({
       schema: 'swiftkv-report/2', top: 't', params: {}, resources: null, dspRegistered: 0, dspTotal: null, timing: null,
       cycles: { perToken: 1, headLatency: '3 + L*1 + 4', attentionJob: 'x', attention: [] }, accuracy: null, modules: [],
-      gemv: { peakMacsPerCycle: 2, layer: { M: 2, N: 8, cycles: 9 }, macsPerCycle: { int8: 1, int4: 1 }, macsPerDsp: { int8: 1, int4: 1 }, dspCount: 1, dspCountSource: 'tiles', weightBitsPerCycle: 16, weightGBsAtClock: 1 },
+      gemv: { peakMacsPerCycle: 2, layer: { M: 2, N: 8, cycles: 9, macsPerCycle: 1.7, macsPerDsp: 1.7 }, macsPerCycle: { int8: 1, int4: 1 }, macsPerDsp: { int8: 1, int4: 1 }, dspCount: 1, dspCountSource: 'tiles', weightBitsPerCycle: 16, weightGBsAtClock: 1 },
       decode: [], u55c: null,
     }));
     expect(ReportJson.parse(good)).toEqual(good);
@@ -47,6 +47,7 @@ describe('report.json', () => {
     const cycles = mhaAttentionCycles(input.shape.timing, 1, 32, 64);
     expect(j.cycles.attention).toEqual([{ nHeads: 32, L: 64, cycles, bound: 32 * 64 * 4, ratio: cycles / (32 * 64 * 4) }]);
     expect(j.gemv.peakMacsPerCycle).toBe(2 * input.shape.tilesPerLane);
+    expect(j.gemv.macsPerDsp).toEqual({ int8: 2, int4: 2 });
     expect(j.gemv.dspCountSource).toBe('tiles');
     expect(j.gemv.weightBitsPerCycle).toBe(16 * input.shape.tilesPerLane);
     expect(j.gemv.layer.cycles).toBe(gemvCycles({ M: 4096, N: 4096, G: 32, T: input.shape.tilesPerLane, H: 1 }));

@@ -81,8 +81,9 @@ export const ReportJson = z.object({
   }),
   gemv: z.object({
     peakMacsPerCycle: count,
-    /** The layer macsPerCycle is measured on (cycles from the exact formula). */
-    layer: z.object({ M: count, N: count, cycles: count }),
+    /** A whole layer (cycles from the exact formula, every stream ready): MACs per cycle and per DSP. */
+    layer: z.object({ M: count, N: count, cycles: count, macsPerCycle: z.number().positive(), macsPerDsp: z.number().positive() }),
+    /** MACs per cycle while weights stream, per weight width, and per DSP of the design. */
     macsPerCycle: z.object({ int8: z.number().positive(), int4: z.number().positive() }),
     macsPerDsp: z.object({ int8: z.number().positive(), int4: z.number().positive() }),
     dspCount: count,

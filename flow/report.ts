@@ -138,7 +138,11 @@ export async function designReport(o: ReportInput): Promise<DesignReport> {
   const clockMHz = topTiming && topTiming.estimatedMHz !== null ? topTiming.estimatedMHz : 1000 / DEFAULT_PERIOD_NS;
   const clockWhat = topTiming && topTiming.estimatedMHz !== null ? 'the estimated clock' : 'the 300 MHz target (no timing estimate: --no-synth)';
   const dspCount = synth ? synth.total.dsp : H * shape.tilesPerLane;
-  const macsPerDsp = { int8: gemv.layer.macsPerCycle / dspCount, int4: gemv.layer.macsPerCycle / dspCount };
+  // While weights stream every tile does 2 MACs per cycle, INT8 and INT4 alike (an INT4 beat
+  // carries two columns and is taken over two cycles); the layer figure includes loading x,
+  // the group scalings, pass changes and a last pass that is not full.
+  const macsPerDsp = { int8: gemv.peakMacsPerCycle / dspCount, int4: gemv.peakMacsPerCycle / dspCount };
+  const layerPerDsp = gemv.layer.macsPerCycle / dspCount;
   lines.push(
     '',
     '## GEMV (y = W x on every DSP tile)',
@@ -148,7 +152,7 @@ export async function designReport(o: ReportInput): Promise<DesignReport> {
     `- Weight stream: ${gemv.weightBitsPerCycle} bits per cycle (every bit a weight: one INT8 column or two INT4 columns per beat; INT4 beats are taken every second cycle).`,
   );
   lines.push(
-    `- Per DSP (${dspCount} DSPs${synth ? ', Yosys count' : ', tile count: no synthesis'}): ${macsPerDsp.int8.toFixed(2)} MACs per cycle on that layer, INT8 and INT4 alike; the weight stream needs ${((gemv.weightBitsPerCycle / 8) * clockMHz * 1e6 / 1e9).toFixed(0)} GB/s at ${clockMHz.toFixed(0)} MHz (${clockWhat}; U55C HBM: 460 GB/s).`,
+    `- Per DSP (${dspCount} DSPs${synth ? ', Yosys count' : ', tile count: no synthesis'}): ${macsPerDsp.int8.toFixed(2)} MACs per cycle while weights stream, INT8 and INT4 alike; ${layerPerDsp.toFixed(2)} over the whole ${gemv.layer.M} x ${gemv.layer.N} layer. The weight stream needs ${((gemv.weightBitsPerCycle / 8) * clockMHz * 1e6 / 1e9).toFixed(0)} GB/s at ${clockMHz.toFixed(0)} MHz (${clockWhat}; U55C HBM: 460 GB/s).`,
   );
   const decode = decodeFigures(shape, clockMHz, dspCount);
   lines.push('', `## Decode model (tokens per second at ${clockMHz.toFixed(0)} MHz, ${clockWhat}, and 460 GB/s)`, '');
@@ -192,8 +196,8 @@ export async function designReport(o: ReportInput): Promise<DesignReport> {
     cycles: { perToken: shape.timing.interval, headLatency: formula.headLatency, attentionJob: formula.attentionJob, attention: attn },
     gemv: {
       peakMacsPerCycle: gemv.peakMacsPerCycle,
-      layer: { M: gemv.layer.M, N: gemv.layer.N, cycles: gemv.layer.cycles },
-      macsPerCycle: { int8: round3(gemv.layer.macsPerCycle), int4: round3(gemv.layer.macsPerCycle) },
+      layer: { M: gemv.layer.M, N: gemv.layer.N, cycles: gemv.layer.cycles, macsPerCycle: round3(gemv.layer.macsPerCycle), macsPerDsp: round3(layerPerDsp) },
+      macsPerCycle: { int8: gemv.peakMacsPerCycle, int4: gemv.peakMacsPerCycle },
       macsPerDsp: { int8: round3(macsPerDsp.int8), int4: round3(macsPerDsp.int4) },
       dspCount: dspCount,
       dspCountSource: synth ? 'yosys' : 'tiles',
