@@ -1,11 +1,11 @@
 import { describe, it, expect } from 'vitest';
-import { Simulator, Value } from '/work/main/hdl/index.ts';
+import { Simulator, Value } from '../../hdl/index.ts';
 import { buildDot } from './dot.ts';
 import { laneConfig } from './config.ts';
 import { dotExact, scoreStep } from './golden.ts';
-import { packValues } from '/work/main/generators/common/packing.ts';
-import { valueArith as A, qType } from '/work/main/hdl/index.ts';
-import { makeRng } from '/work/main/verify/rng.ts';
+import { packValues } from '../common/packing.ts';
+import { valueArith as A, qType } from '../../hdl/index.ts';
+import { makeRng } from '../../verify/rng.ts';
 describe('dot', () => {
   for (const [d, P] of [[16, 4], [16, 16], [16, 1], [128, 16]] as const) {
     it(`d=${d} P=${P}`, () => {

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { Module, Simulator, Value, s, u, type HwType, minValue, maxValue } from '/work/main/hdl/index.ts';
-import { Pipeline } from '/work/main/hdl/pipeline.ts';
+import { Module, Simulator, Value, s, u, type HwType, minValue, maxValue } from '../../hdl/index.ts';
+import { Pipeline } from '../../hdl/pipeline.ts';
 import { chainMul } from './wide-mul.ts';
 function build(wt: HwType, nt: HwType, port: 'a'|'b') {
   const m = new Module('wm'); const cd = m.clockDomain({reset: null});
