@@ -49,7 +49,7 @@ describe('every script refuses bad arguments with exit 2 and a message, before a
   const cases: [string, string[], string][] = [
     ['sim.ts', ['--fast'], 'sim: unknown option --fast; see `node --import tsx scripts/sim.ts --help`'],
     ['sim.ts', ['--d', '16', '--pe', '3'], 'sim: --pe 3 does not divide --d 16: accepted divisors of d'],
-    ['sim.ts', ['--d', '16', '--L', '1,0'], "sim: --L '1,0': 0 is not an integer in 1..16384: accepted a comma-separated list of context lengths"],
+    ['sim.ts', ['--d', '16', '--jobs', '1x2,0x1'], "sim: --jobs '1x2,0x1': '0x1' is not LxH with L in 1..16384 and H in 1..1024: accepted a comma-separated list such as 1x1,17x3"],
     ['sim.ts', ['--d', '16', '--valid', '0'], 'sim: --valid 0 is out of range: accepted integers 1..100'],
     ['lint.ts', ['--quick'], 'lint: unknown option --quick; see `node --import tsx scripts/lint.ts --help`'],
     ['bench.ts', ['now'], "bench: unexpected argument 'now'"],
