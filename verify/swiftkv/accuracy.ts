@@ -15,22 +15,37 @@ export interface AccuracyOptions {
   onProgress?: (line: string) => void;
 }
 
-export async function accuracyTable(o: AccuracyOptions): Promise<string[]> {
-  const lines = ['| L | data | rescale multiply | rescale shift |', '|---|---|---|---|'];
+export interface AccuracyPoint {
+  L: number;
+  kind: DataKind;
+  /** max |o - o_ref| / max |o_ref| of the golden model (= the RTL) per rescale option. */
+  multiply: number;
+  shift: number;
+}
+
+/** The error of every (L, data kind) point, both rescale options. */
+export async function accuracyPoints(o: AccuracyOptions): Promise<AccuracyPoint[]> {
+  const points: AccuracyPoint[] = [];
   for (const L of o.Ls) {
     for (const kind of ['normal', 'outliers'] as DataKind[]) {
       // Outliers x3 in q and k (scores stay in the softmax's soft range) and x40 in v.
       const job = makeJob(kind, o.d, L, makeRng(o.seed + L), { frac: 17, width: 32 }, { qk: 3, v: 40 });
       const ref = referenceAttentionRaw(job.q, job.k, job.v);
-      const errs: string[] = [];
-      for (const rescale of ['multiply', 'shift'] as const) {
-        const g = goldenAttention(job.q, job.k, job.v, { rescale });
-        errs.push(relativeError(g.o.map((x) => Number(x) / 2 ** 17), ref).toExponential(2));
-      }
-      o.onProgress?.(`L=${L} ${kind}: ${errs.join(' / ')}`);
-      lines.push(`| ${L} | ${kind} | ${errs[0]} | ${errs[1]} |`);
+      const err = (rescale: 'multiply' | 'shift'): number => {
+        const g = goldenAttention(job.q, job.k, job.v, { headDim: o.d, rescale });
+        return relativeError(g.o.map((x) => Number(x) / 2 ** 17), ref);
+      };
+      const point = { L, kind, multiply: err('multiply'), shift: err('shift') };
+      o.onProgress?.(`L=${L} ${kind}: ${point.multiply.toExponential(2)} / ${point.shift.toExponential(2)}`);
+      points.push(point);
       await new Promise((r) => setImmediate(r));
     }
   }
+  return points;
+}
+
+export async function accuracyTable(o: AccuracyOptions): Promise<string[]> {
+  const lines = ['| L | data | rescale multiply | rescale shift |', '|---|---|---|---|'];
+  for (const p of await accuracyPoints(o)) lines.push(`| ${p.L} | ${p.kind} | ${p.multiply.toExponential(2)} | ${p.shift.toExponential(2)} |`);
   return lines;
 }
