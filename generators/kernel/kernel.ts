@@ -1,0 +1,512 @@
+/**
+ * The Alveo RTL kernel around the SwiftKV-MHA top: ap_clk, ap_rst_n (registered twice inside),
+ * interrupt, the AXI4-Lite slave s_axi_control (axil-regs.ts, map in regmap.ts) and AXI4
+ * masters (axi-master.ts) that read q, the KV caches, x, the GEMV weights and scales, and write
+ * o and y. The MHA top is a child module; this file only moves data and checks arguments.
+ *
+ * Job: the host writes the arguments and ap_start. CHECK walks the job's shape (per-lane head
+ * counts for attention, passes for GEMV) to find every buffer's end, then every argument is
+ * checked (ranges, DW alignment, the output buffer overlapping an input buffer). A job that
+ * fails ends with ap_done and the error code in `status`, having read and written nothing.
+ * Otherwise RUN issues the read commands, starts the array and routes the streams; the job
+ * ends when the array is done, every output word has been handed to m_axi_io and every master
+ * is idle (all reads answered, all writes acknowledged). Then ap_done (and ap_ready) pulse.
+ *
+ * Streams (memory layouts: docs/kernel.md, host side layout.ts):
+ *   q (io, client 1): nHeads * d words of 32 bits, head h to lane h mod H, B beats per head;
+ *   kv (g<i>, client 0): lane i's heads, each L token records of B beats {v_b, k_b};
+ *   o (io, write client i): lane i's heads, head h at o + 4dh;
+ *   x (io, client 0): N bytes; w, s (g<k>, clients 0 and 1): beat word k of each beat in stripe k;
+ *   y (io, write client i): lane i's rows, 64-bit each (sign-extended from 48), at y + 8 row.
+ */
+import { Module, u, lit, mux, cat, clog2, type Expr, type Signal, type ClockDomain } from '../../hdl/index.ts';
+import { Fsm } from '../../hdl/fsm.ts';
+import { streamWires, type StreamSink, type StreamSource } from '../../hdl/stream.ts';
+import { GEMV_Y_BITS, GEMV_Y_ROWS } from '../swiftkv/gemv.ts';
+import { HEAD_SAT_BITS } from '../swiftkv/norm.ts';
+import { buildAxiMaster, axiSignals, idBits, AXI_ADDR_BITS, CMD_WORDS_BITS, type ClientSpec } from './axi-master.ts';
+import { buildControlRegs } from './axil-regs.ts';
+import { buildWidthConverter } from './width.ts';
+import { regMap, masterNames, ERROR, STATUS_FLAG, type RegMap } from './regmap.ts';
+import type { KernelConfig } from './config.ts';
+
+const A = AXI_ADDR_BITS;
+
+interface MasterPorts {
+  readonly name: string;
+  readonly inst: ReturnType<Module['instance']>;
+  readonly reads: number;
+}
+
+export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
+  const map = regMap(c);
+  const m = new Module(c.name);
+  m.doc = [
+    `SwiftKV Alveo kernel: ${c.H} lane(s) of P = ${c.P}, d = ${c.d}; ${c.DW}-bit AXI4 masters`,
+    `m_axi_io and m_axi_g0..g${c.NG - 1}; ap_ctrl_hs control on s_axi_control.`,
+  ].join('\n');
+  m.generator = { name: 'generators/kernel/kernel.ts buildKernel', params: { name: c.name, dataBits: c.DW, maxBurst: c.maxBurst, readDepth: c.readDepth } };
+  const raw = m.clockDomain({ name: 'ap', clock: 'ap_clk', reset: null });
+  const rstN = m.input('ap_rst_n', u(1), 'synchronous reset, active low (registered twice inside)');
+  const rst1 = m.reg('rst_pipe1', u(1), { domain: raw, reset: null });
+  const rst2 = m.reg('rst_pipe2', u(1), { domain: raw, reset: null });
+  rst1.set(rstN.not());
+  rst2.set(rst1);
+  const cd: ClockDomain = { name: 'core', clock: raw.clock, reset: rst2, resetKind: 'sync', resetActive: 'high' };
+  const DWB = c.DWB;
+  const sizeLog = clog2(DWB);
+  const add = (a: Expr, b: Expr | number, w = A): Expr => a.add(b).trunc(w);
+
+  // ---- s_axi_control --------------------------------------------------------------------------
+  const regs = buildControlRegs(map, `${c.name}_control`);
+  const ctrlIn: Record<string, Expr> = {};
+  for (const p of regs.portInfo()) {
+    if (p.direction === 'input' && p.name.startsWith('s_axi_control_')) ctrlIn[p.name] = m.input(p.name, u(p.width));
+  }
+  const apDone = m.wire('ap_done', u(1));
+  const apIdle = m.wire('ap_idle', u(1));
+  const statusW = m.wire('status_word', u(32));
+  const satW = m.wire('sat_word', u(32));
+  const cyclesQ = m.reg('cycles_q', u(32), { domain: cd, reset: 0 });
+  const ctrl = m.instance('u_control', regs, { ...ctrlIn, ap_done: apDone, ap_ready: apDone, ap_idle: apIdle, status: statusW, sat: satW, cycles: cyclesQ }, { domain: cd });
+  for (const p of regs.portInfo()) {
+    if (p.direction === 'output' && p.name.startsWith('s_axi_control_')) m.output(p.name, u(p.width)).set(ctrl.out(p.name));
+  }
+  m.output('interrupt', u(1), 'ap_done interrupt (GIE and IER and ISR)').set(ctrl.out('interrupt'));
+  const arg = (name: string): Signal => ctrl.out(`arg_${name}`);
+
+  // ---- masters --------------------------------------------------------------------------------
+  const big: ClientSpec = { depth: c.readDepth, burst: c.maxBurst };
+  const small: ClientSpec = { depth: 2 * c.maxBurst, burst: c.maxBurst };
+  const masterSpecs = new Map<string, { reads: ClientSpec[]; writes: number }>();
+  masterSpecs.set('io', { reads: [small, small], writes: c.H });
+  for (let k = 0; k < c.NG; k++) masterSpecs.set(`g${k}`, { reads: k < c.Wb ? [big, small] : [big], writes: 0 });
+  // Per master: command and data wires of each read client, item wires of each write client.
+  const clear = m.wire('job_clear', u(1));
+  interface ReadClient { cmdValid: Signal; cmdReady: Signal; addr: Signal; words: Signal; data: StreamSink }
+  const readClients = new Map<string, ReadClient[]>();
+  const writeClients = new Map<string, StreamSource[]>();
+  const masters: MasterPorts[] = [];
+  for (const name of masterNames(c)) {
+    const spec = masterSpecs.get(name)!;
+    const mod = buildAxiMaster({ dataBits: c.DW, reads: spec.reads, writes: spec.writes });
+    const inputs: Record<string, Expr | ReturnType<typeof streamWires>['source'] | StreamSink> = { clear };
+    const ids = idBits(spec.reads.length);
+    for (const sg of axiSignals(c.DW, ids, spec.writes > 0)) {
+      if (sg.dir === 'in') inputs[`axi_${sg.name}`] = m.input(`m_axi_${name}_${sg.name}`, u(sg.width), sg.doc);
+    }
+    const rcs: ReadClient[] = spec.reads.map((_, i) => {
+      const data = streamWires(m, `${name}_rc${i}`, u(c.DW));
+      const rc = {
+        cmdValid: m.wire(`${name}_rc${i}_cmd_valid`, u(1)),
+        cmdReady: m.wire(`${name}_rc${i}_cmd_ready`, u(1)),
+        addr: m.wire(`${name}_rc${i}_cmd_addr`, u(A)),
+        words: m.wire(`${name}_rc${i}_cmd_words`, u(CMD_WORDS_BITS)),
+        data: data.sink,
+      };
+      inputs[`rc${i}_cmd_valid`] = rc.cmdValid;
+      inputs[`rc${i}_cmd_addr`] = rc.addr;
+      inputs[`rc${i}_cmd_words`] = rc.words;
+      inputs[`rc${i}_data`] = data.source;
+      return rc;
+    });
+    const wcs: StreamSource[] = [];
+    for (let i = 0; i < spec.writes; i++) {
+      const item = streamWires(m, `${name}_wc${i}`, u(A + DWB + c.DW));
+      inputs[`wc${i}`] = item.sink;
+      wcs.push(item.source);
+    }
+    const inst = m.instance(`u_m_axi_${name}`, mod, inputs, { domain: cd });
+    for (const sg of axiSignals(c.DW, ids, spec.writes > 0)) {
+      if (sg.dir === 'out') m.output(`m_axi_${name}_${sg.name}`, u(sg.width), sg.doc).set(inst.out(`axi_${sg.name}`));
+    }
+    rcs.forEach((rc, i) => rc.cmdReady.set(inst.out(`rc${i}_cmd_ready`)));
+    readClients.set(name, rcs);
+    writeClients.set(name, wcs);
+    masters.push({ name, inst, reads: spec.reads.length });
+  }
+  const io = readClients.get('io')!;
+  const ioW = writeClients.get('io')!;
+  const g = (k: number): ReadClient[] => readClients.get(`g${k}`)!;
+
+  // ---- job control ----------------------------------------------------------------------------
+  const job = new Fsm(m, 'job', ['IDLE', 'SHAPE', 'CHECK', 'RUN', 'FINISH', 'DONE'] as const, { domain: cd });
+  const apStart = ctrl.out('ap_start');
+  const kind = arg('kind');
+  const isGemv = m.reg('is_gemv', u(1), { domain: cd, reset: 0 });
+  const nHeads = arg('n_heads');
+  const len = arg('len');
+  const cap = arg('cap');
+  const rows = arg('rows');
+  const cols = arg('cols');
+  const int4 = arg('int4').bit(0);
+  clear.set(job.is('IDLE').and(apStart));
+  m.when(job.is('IDLE').and(apStart), () => {
+    isGemv.set(kind.eq(1));
+    job.goto('SHAPE');
+  });
+  m.when(job.isAny('SHAPE', 'CHECK', 'RUN', 'FINISH'), () => cyclesQ.set(add(cyclesQ, 1, 32))).elsewhen(job.is('IDLE').and(apStart), () => cyclesQ.set(1));
+  apIdle.set(job.is('IDLE'));
+  apDone.set(job.is('DONE'));
+  m.when(job.is('DONE'), () => job.goto('IDLE'));
+
+  // Sizes in bytes from shifts only (d, token record, DW are powers of two).
+  const vecBytes = c.d * 4;
+  const tokenBytes = 2 * vecBytes;
+  const stride = m.wire('head_stride', cap.zext(A).shl(clog2(tokenBytes)).trunc(A));
+  const heads64 = nHeads.zext(A);
+  const qoBytes = heads64.shl(clog2(vecBytes)).trunc(A);
+
+  // SHAPE: per-lane KV region ends (attention) and passes (GEMV), one step per cycle.
+  const R = 2 * c.T * c.H;
+  const hBase = m.reg('shape_head', u(33), { domain: cd, reset: 0 });
+  const rowsLeft = m.reg('shape_rows_left', u(18), { domain: cd, reset: 0 });
+  const passes = m.reg('passes', u(17), { domain: cd, reset: 0 });
+  const kvEnd: Signal[] = [];
+  for (let i = 0; i < c.H; i++) kvEnd.push(m.reg(`kv${i}_end`, u(A), { domain: cd, reset: null }));
+  const colBeats = m.wire('col_beats', mux(int4, cols.shr(1).zext(32), cols));
+  const sPassWords = m.wire('s_pass_words', cols.shr(clog2(c.G) - 1).zext(32));
+  const wWords = m.reg('w_words', u(32), { domain: cd, reset: 0 });
+  const sWords = m.reg('s_words', u(32), { domain: cd, reset: 0 });
+  m.when(job.is('IDLE').and(apStart), () => {
+    hBase.set(0);
+    rowsLeft.set(rows.trunc(16).zext(18));
+    passes.set(0);
+    wWords.set(0);
+    sWords.set(0);
+    kvEnd.forEach((e, i) => e.set(arg(`kv${i}`)));
+  });
+  // Bounded walks: at most ceil(maxHeads/H) rounds, ceil(65535/R) passes (arguments out of
+  // range are cut short; CHECK rejects them anyway).
+  const shapeDone = m.wire('shape_done', mux(isGemv, rowsLeft.eq(0).or(passes.ge(Math.ceil(65535 / R))), hBase.ge(nHeads.zext(33)).or(hBase.ge(c.maxHeads))));
+  m.when(job.is('SHAPE'), () => {
+    m.when(shapeDone, () => job.goto('CHECK')).otherwise(() => {
+      hBase.set(add(hBase, c.H, 33));
+      kvEnd.forEach((e, i) => m.when(add(hBase, i, 33).lt(nHeads.zext(33)), () => e.set(add(e, stride))));
+      rowsLeft.set(mux(rowsLeft.le(R), lit(0, u(18)), rowsLeft.sub(R).trunc(18)));
+      passes.set(add(passes, 1, 17));
+      wWords.set(add(wWords, colBeats, 32));
+      sWords.set(add(sWords, sPassWords, 32));
+    });
+  });
+
+  // CHECK: one cycle, the first failing check's code.
+  const aligned = (p: Expr): Expr => p.slice(sizeLog - 1, 0).eq(0);
+  const overlaps = (aLo: Expr, aHi: Expr, bLo: Expr, bHi: Expr): Expr => aLo.lt(bHi).and(bLo.lt(aHi));
+  const q = arg('q');
+  const o = arg('o');
+  const x = arg('x');
+  const y = arg('y');
+  const oEnd = add(o, qoBytes);
+  const qEnd = add(q, qoBytes);
+  const xWords = m.wire('x_words', cols.add(DWB - 1).trunc(32).shr(sizeLog).zext(32).trunc(32));
+  const xEnd = add(x, xWords.zext(A).shl(sizeLog).trunc(A));
+  const yEnd = add(y, rows.trunc(16).zext(A).shl(3).trunc(A));
+  const stripeEnd = (base: Expr, words: Expr): Expr => add(base, words.zext(A).shl(sizeLog).trunc(A));
+  let attnMisaligned: Expr = aligned(q).and(aligned(o)).not();
+  let attnOverlap: Expr = overlaps(o, oEnd, q, qEnd);
+  for (let i = 0; i < c.H; i++) {
+    attnMisaligned = attnMisaligned.or(aligned(arg(`kv${i}`)).not());
+    attnOverlap = attnOverlap.or(overlaps(o, oEnd, arg(`kv${i}`), kvEnd[i]!));
+  }
+  let gemvMisaligned: Expr = aligned(x).and(aligned(y)).not();
+  let gemvOverlap: Expr = overlaps(y, yEnd, x, xEnd);
+  for (let k = 0; k < c.Wb; k++) {
+    gemvMisaligned = gemvMisaligned.or(aligned(arg(`w${k}`)).and(aligned(arg(`s${k}`))).not());
+    gemvOverlap = gemvOverlap.or(overlaps(y, yEnd, arg(`w${k}`), stripeEnd(arg(`w${k}`), wWords))).or(overlaps(y, yEnd, arg(`s${k}`), stripeEnd(arg(`s${k}`), sWords)));
+  }
+  const code = (n: number): Expr => lit(n, u(8));
+  const attnCode = mux(nHeads.eq(0).or(nHeads.gt(c.maxHeads)), code(ERROR.heads),
+    mux(len.eq(0).or(len.gt(c.maxContext)), code(ERROR.len),
+      mux(cap.lt(len).or(cap.gt(c.maxContext)), code(ERROR.cap),
+        mux(attnMisaligned, code(ERROR.misaligned), mux(attnOverlap, code(ERROR.overlap), code(ERROR.none))))));
+  const gemvCode = mux(rows.eq(0).or(rows.gt(65535)), code(ERROR.rows),
+    mux(cols.eq(0).or(cols.gt(c.maxCols)).or(cols.slice(clog2(c.G) - 1, 0).ne(0)), code(ERROR.cols),
+      mux(gemvMisaligned, code(ERROR.misaligned), mux(gemvOverlap, code(ERROR.overlap), code(ERROR.none)))));
+  const errCode = m.reg('error_code', u(8), { domain: cd, reset: 0 });
+  const startArray = m.wire('start_array', u(1));
+  startArray.set(job.is('CHECK').and(errCode.eq(0)).and(kind.le(1)));
+  m.when(job.is('IDLE').and(apStart), () => errCode.set(mux(kind.gt(1), code(ERROR.kind), code(ERROR.none))));
+  m.when(job.is('SHAPE').and(shapeDone).and(errCode.eq(0)), () => errCode.set(mux(isGemv, gemvCode, attnCode)));
+  m.when(job.is('CHECK'), () => m.when(errCode.eq(0), () => job.goto('RUN')).otherwise(() => job.goto('DONE')));
+
+  // ---- the array --------------------------------------------------------------------------------
+  const mhaIn: Record<string, Expr | StreamSink | StreamSource> = {
+    start: startArray,
+    cfg_mode: isGemv,
+    cfg_len: len.trunc(c.lane.lenWidth),
+    cfg_heads: nHeads.trunc(clog2(c.maxHeads + 1)),
+    cfg_int4: int4,
+    cfg_rows: rows.trunc(16),
+    cfg_cols: cols.trunc(16),
+  };
+  const laneQ = Array.from({ length: c.H }, (_, i) => streamWires(m, `lane${i}_q`, u(c.PW), { last: true }));
+  const laneKv = Array.from({ length: c.H }, (_, i) => streamWires(m, `lane${i}_kv`, u(2 * c.PW), { last: true }));
+  const laneO = Array.from({ length: c.H }, (_, i) => streamWires(m, `lane${i}_o`, u(c.PW), { last: true }));
+  const laneY = Array.from({ length: c.H }, (_, i) => streamWires(m, `lane${i}_y`, u(GEMV_Y_ROWS * GEMV_Y_BITS), { last: true }));
+  const xS = streamWires(m, 'arr_x', u(64));
+  const wS = streamWires(m, 'arr_w', u(c.gemvBits));
+  const sS = streamWires(m, 'arr_s', u(c.gemvBits));
+  for (let i = 0; i < c.H; i++) {
+    mhaIn[`q${i}`] = laneQ[i]!.sink;
+    mhaIn[`kv${i}`] = laneKv[i]!.sink;
+    mhaIn[`o${i}`] = laneO[i]!.source;
+    mhaIn[`y${i}`] = laneY[i]!.source;
+  }
+  mhaIn['x'] = xS.sink;
+  mhaIn['w'] = wS.sink;
+  mhaIn['s'] = sS.sink;
+  const mha = m.instance('u_mha', c.mha, mhaIn as Record<string, Expr | StreamSink | StreamSource>, { domain: cd });
+
+  // ---- read commands ----------------------------------------------------------------------------
+  const running = job.is('RUN');
+  const enter = m.wire('run_enter', job.is('CHECK').and(errCode.eq(0)));
+  const pend = (name: string): Signal => {
+    const r = m.reg(name, u(1), { domain: cd, reset: 0 });
+    return r;
+  };
+  // io: x (GEMV), q (attention): one command each.
+  const xPend = pend('x_cmd_pending');
+  const qPend = pend('q_cmd_pending');
+  m.when(enter, () => {
+    xPend.set(isGemv);
+    qPend.set(isGemv.not());
+  });
+  io[0]!.cmdValid.set(xPend.and(running));
+  io[0]!.addr.set(x);
+  io[0]!.words.set(xWords);
+  m.when(io[0]!.cmdValid.and(io[0]!.cmdReady), () => xPend.set(0));
+  io[1]!.cmdValid.set(qPend.and(running));
+  io[1]!.addr.set(q);
+  io[1]!.words.set(nHeads.shl(clog2(c.vecWords)).trunc(32));
+  m.when(io[1]!.cmdValid.and(io[1]!.cmdReady), () => qPend.set(0));
+
+  // g<k>: attention KV per head of lane k; GEMV w and s stripes, one command each.
+  const wordsPerHead = m.wire('kv_words_per_head', len.shl(clog2(c.tokenWords)).trunc(32));
+  for (let k = 0; k < c.NG; k++) {
+    const rc = g(k);
+    const wPend = pend(`w${k}_cmd_pending`);
+    const sPend = k < c.Wb ? pend(`s${k}_cmd_pending`) : undefined;
+    const kvAddr = k < c.H ? m.reg(`kv${k}_addr`, u(A), { domain: cd, reset: null }) : undefined;
+    const kvHead = k < c.H ? m.reg(`kv${k}_head`, u(33), { domain: cd, reset: 0 }) : undefined;
+    m.when(enter, () => {
+      wPend.set(k < c.Wb ? isGemv : lit(0, u(1)));
+      if (sPend) sPend.set(isGemv);
+      if (kvAddr && kvHead) {
+        kvAddr.set(arg(`kv${k}`));
+        kvHead.set(k);
+      }
+    });
+    const kvWant = kvHead ? isGemv.not().and(kvHead.lt(nHeads.zext(33))) : lit(0, u(1));
+    rc[0]!.cmdValid.set(running.and(wPend.or(kvWant)));
+    rc[0]!.addr.set(kvAddr ? mux(isGemv, k < c.Wb ? arg(`w${k}`) : lit(0, u(A)), kvAddr) : arg(`w${k}`));
+    rc[0]!.words.set(mux(isGemv, wWords, wordsPerHead));
+    m.when(rc[0]!.cmdValid.and(rc[0]!.cmdReady), () => {
+      wPend.set(0);
+      if (kvAddr && kvHead) {
+        kvAddr.set(add(kvAddr, stride));
+        kvHead.set(add(kvHead, c.H, 33));
+      }
+    });
+    if (sPend) {
+      rc[1]!.cmdValid.set(running.and(sPend));
+      rc[1]!.addr.set(arg(`s${k}`));
+      rc[1]!.words.set(sWords);
+      m.when(rc[1]!.cmdValid.and(rc[1]!.cmdReady), () => sPend.set(0));
+    }
+  }
+
+  // ---- read data to the array ---------------------------------------------------------------------
+  // x: DW words to 8-byte beats. A last partial word's extra beats stay in the converter until
+  // the next job clears it.
+  m.instance('u_x_width', buildWidthConverter(c.DW, 64), { in: io[0]!.data, out: xS.source, clear }, { domain: cd });
+  // q: DW words to PW beats, head h to lane h mod H, B beats per head.
+  const qBeats = streamWires(m, 'q_beats', u(c.PW));
+  m.instance('u_q_width', buildWidthConverter(c.DW, c.PW), { in: io[1]!.data, out: qBeats.source, clear }, { domain: cd });
+  const bw = clog2(c.B + 1);
+  const qBeat = m.reg('q_beat', u(bw), { domain: cd, reset: 0 });
+  const qLane = m.reg('q_lane', u(clog2(c.H + 1)), { domain: cd, reset: 0 });
+  m.when(clear, () => {
+    qBeat.set(0);
+    qLane.set(0);
+  });
+  let qReady: Expr = lit(0, u(1));
+  for (let i = 0; i < c.H; i++) {
+    const mine = qLane.eq(i);
+    laneQ[i]!.source.valid.set(qBeats.sink.valid.and(mine));
+    laneQ[i]!.source.data.set(qBeats.sink.data);
+    laneQ[i]!.source.last!.set(qBeat.eq(c.B - 1));
+    qReady = mux(mine, laneQ[i]!.source.ready, qReady);
+  }
+  qBeats.sink.ready.set(qReady);
+  m.when(qBeats.sink.fire, () => {
+    m.when(qBeat.eq(c.B - 1), () => {
+      qBeat.set(0);
+      qLane.set(mux(qLane.eq(c.H - 1), lit(0, u(clog2(c.H + 1))), add(qLane, 1, clog2(c.H + 1))));
+    }).otherwise(() => qBeat.set(add(qBeat, 1, bw)));
+  });
+  // kv: lane i's words to 2PW beats, tlast on each token's last beat. In GEMV jobs the
+  // client-0 words of stripe k go to the weight beat instead.
+  const wParts: Expr[] = [];
+  const sParts: Expr[] = [];
+  let wAll: Expr = lit(1, u(1));
+  let sAll: Expr = lit(1, u(1));
+  for (let k = 0; k < c.Wb; k++) {
+    wAll = wAll.and(g(k)[0]!.data.valid);
+    sAll = sAll.and(g(k)[1]!.data.valid);
+    wParts.unshift(g(k)[0]!.data.data);
+    sParts.unshift(g(k)[1]!.data.data);
+  }
+  wS.source.valid.set(isGemv.and(wAll));
+  wS.source.data.set(cat(...wParts).trunc(c.gemvBits));
+  sS.source.valid.set(isGemv.and(sAll));
+  sS.source.data.set(cat(...sParts).trunc(c.gemvBits));
+  for (let k = 0; k < c.Wb; k++) g(k)[1]!.data.ready.set(sS.sink.ready.and(sAll).and(isGemv));
+  for (let k = 0; k < c.NG; k++) {
+    const words = g(k)[0]!.data;
+    const toGemv = k < c.Wb ? wS.sink.ready.and(wAll).and(isGemv) : lit(0, u(1));
+    if (k < c.H) {
+      const kvIn = streamWires(m, `lane${k}_kv_words`, u(c.DW));
+      kvIn.source.valid.set(words.valid.and(isGemv.not()));
+      kvIn.source.data.set(words.data);
+      words.ready.set(mux(isGemv, toGemv, kvIn.source.ready));
+      const kvBeats = streamWires(m, `lane${k}_kv_beats`, u(2 * c.PW));
+      m.instance(`u_kv${k}_width`, buildWidthConverter(c.DW, 2 * c.PW), { in: kvIn.sink, out: kvBeats.source, clear }, { domain: cd });
+      const beat = m.reg(`kv${k}_beat`, u(bw), { domain: cd, reset: 0 });
+      m.when(clear, () => beat.set(0));
+      const kvS = laneKv[k]!.source;
+      kvS.valid.set(kvBeats.sink.valid);
+      kvS.data.set(kvBeats.sink.data);
+      kvS.last!.set(beat.eq(c.B - 1));
+      kvBeats.sink.ready.set(kvS.ready);
+      m.when(kvS.valid.and(kvS.ready), () => beat.set(mux(beat.eq(c.B - 1), lit(0, u(bw)), add(beat, 1, bw))));
+    } else {
+      words.ready.set(toGemv);
+    }
+  }
+
+  // ---- results to memory ------------------------------------------------------------------------
+  // Per lane: o words (attention) or y beats (GEMV) become write items of io's write client i.
+  const ones = lit((1n << BigInt(DWB)) - 1n, u(DWB));
+  const oCountW = 32;
+  const oWritten = m.reg('o_words_written', u(oCountW), { domain: cd, reset: 0 });
+  let yLastAll: Expr = lit(1, u(1));
+  const oLastBad = m.reg('o_last_bad', u(1), { domain: cd, reset: 0 });
+  m.when(clear, () => oLastBad.set(0));
+  let oTakes: Expr = lit(0, u(oCountW));
+  for (let i = 0; i < c.H; i++) {
+    const oWords = streamWires(m, `lane${i}_o_words`, u(c.DW));
+    // The o beats without tlast (the word count places each head).
+    const oBeats = streamWires(m, `lane${i}_o_beats`, u(c.PW));
+    oBeats.source.valid.set(laneO[i]!.sink.valid);
+    oBeats.source.data.set(laneO[i]!.sink.data);
+    laneO[i]!.sink.ready.set(oBeats.source.ready);
+    // o_tlast must close every head's B-th beat: a check of the array's stream (status bit 9).
+    const oBeat = m.reg(`o${i}_beat`, u(bw), { domain: cd, reset: 0 });
+    m.when(clear, () => oBeat.set(0));
+    m.when(laneO[i]!.sink.fire, () => {
+      oBeat.set(mux(oBeat.eq(c.B - 1), lit(0, u(bw)), add(oBeat, 1, bw)));
+      m.when(laneO[i]!.sink.last!.xor(oBeat.eq(c.B - 1)), () => oLastBad.set(1));
+    });
+    m.instance(`u_o${i}_width`, buildWidthConverter(c.PW, c.DW), { in: oBeats.sink, out: oWords.source, clear }, { domain: cd });
+    const oAddr = m.reg(`o${i}_addr`, u(A), { domain: cd, reset: null });
+    const oWord = m.reg(`o${i}_word`, u(clog2(c.vecWords + 1)), { domain: cd, reset: 0 });
+    m.when(clear, () => {
+      oAddr.set(add(o, i * vecBytes));
+      oWord.set(0);
+    });
+    // y: lane i's rows, 4 per beat: pass base row pR, offset k in the lane's 2T rows.
+    const yPass = m.reg(`y${i}_pass_row`, u(18), { domain: cd, reset: 0 });
+    const yOff = m.reg(`y${i}_offset`, u(clog2(2 * c.T + 4)), { domain: cd, reset: 0 });
+    const yLastSeen = m.reg(`y${i}_last_seen`, u(1), { domain: cd, reset: 0 });
+    const hasRows = rows.trunc(16).zext(18).gt(2 * c.T * i);
+    m.when(clear, () => {
+      yPass.set(0);
+      yOff.set(0);
+      yLastSeen.set(0);
+    });
+    yLastAll = yLastAll.and(yLastSeen.or(hasRows.not()));
+    const yRow = add(add(yPass, 2 * c.T * i, 18), yOff.zext(18), 18);
+    const yByte = yRow.zext(A).shl(3).trunc(A);
+    const yAddrFull = add(y, yByte);
+    const yAddr = cat(yAddrFull.slice(A - 1, sizeLog), lit(0, u(sizeLog)));
+    const ySrc = laneY[i]!.sink;
+    const keep = mha.out(`y${i}_tkeep`);
+    const rowsData: Expr[] = [];
+    const rowsStrb: Expr[] = [];
+    for (let e = GEMV_Y_ROWS - 1; e >= 0; e--) {
+      rowsData.push(ySrc.data.slice(GEMV_Y_BITS * e + GEMV_Y_BITS - 1, GEMV_Y_BITS * e).sext(64));
+      rowsStrb.push(mux(keep.bit(e), lit(0xff, u(8)), lit(0, u(8))));
+    }
+    const y256 = cat(...rowsData);
+    const s32 = cat(...rowsStrb);
+    let yData: Expr = y256;
+    let yStrb: Expr = s32;
+    if (c.DW === 512) {
+      const upper = yAddrFull.bit(5);
+      yData = cat(y256, y256);
+      yStrb = mux(upper, cat(s32, lit(0, u(32))), cat(lit(0, u(32)), s32));
+    }
+    const item = ioW[i]!;
+    item.valid.set(mux(isGemv, ySrc.valid, oWords.sink.valid));
+    item.data.set(mux(isGemv, cat(yAddr, yStrb, yData), cat(oAddr, ones, oWords.sink.data)));
+    oWords.sink.ready.set(isGemv.not().and(item.ready));
+    ySrc.ready.set(isGemv.and(item.ready));
+    const oTake = isGemv.not().and(item.valid).and(item.ready);
+    oTakes = add(oTakes, oTake.zext(oCountW), oCountW);
+    m.when(oTake, () => {
+      m.when(oWord.eq(c.vecWords - 1), () => {
+        oWord.set(0);
+        oAddr.set(add(oAddr, DWB + (c.H - 1) * vecBytes));
+      }).otherwise(() => {
+        oWord.set(add(oWord, 1, clog2(c.vecWords + 1)));
+        oAddr.set(add(oAddr, DWB));
+      });
+    });
+    m.when(ySrc.fire, () => {
+      m.when(ySrc.last!, () => yLastSeen.set(1));
+      const nextOff = add(yOff.zext(18), 4, 18);
+      m.when(nextOff.ge(2 * c.T).or(add(yRow, 4, 18).ge(rows.trunc(16).zext(18))), () => {
+        yOff.set(0);
+        yPass.set(add(yPass, R, 18));
+      }).otherwise(() => yOff.set(nextOff.trunc(clog2(2 * c.T + 4))));
+    });
+  }
+  m.when(clear, () => oWritten.set(0)).otherwise(() => oWritten.set(add(oWritten, oTakes, oCountW)));
+
+  // ---- completion ---------------------------------------------------------------------------------
+  const arrDone = m.reg('array_done_seen', u(1), { domain: cd, reset: 0 });
+  const arrErr = m.reg('array_error', u(1), { domain: cd, reset: 0 });
+  const sat = m.reg('sat_q', u(HEAD_SAT_BITS), { domain: cd, reset: 0 });
+  const axiErr = m.reg('axi_error', u(1), { domain: cd, reset: 0 });
+  m.when(clear, () => {
+    arrDone.set(0);
+    arrErr.set(0);
+    axiErr.set(0);
+    sat.set(0);
+  });
+  m.when(running.and(mha.out('done')), () => {
+    arrDone.set(1);
+    arrErr.set(mha.out('status_error'));
+    sat.set(mha.out('status_sat'));
+  });
+  let allIdle: Expr = lit(1, u(1));
+  let anyRespErr: Expr = lit(0, u(1));
+  for (const ms of masters) {
+    allIdle = allIdle.and(ms.inst.out('idle'));
+    anyRespErr = anyRespErr.or(ms.inst.out('resp_error'));
+  }
+  m.when(anyRespErr.and(job.isAny('RUN', 'FINISH')), () => axiErr.set(1));
+  const outputsOut = mux(isGemv, yLastAll, oWritten.eq(nHeads.shl(clog2(c.vecWords)).trunc(32)));
+  m.when(running.and(arrDone).and(outputsOut), () => job.goto('FINISH'));
+  // FINISH: every master idle (its write responses in) two cycles in a row.
+  const idleSeen = m.reg('idle_seen', u(1), { domain: cd, reset: 0 });
+  m.when(job.is('FINISH'), () => {
+    idleSeen.set(allIdle);
+    m.when(allIdle.and(idleSeen), () => job.goto('DONE'));
+  }).otherwise(() => idleSeen.set(0));
+  statusW.set(cat(lit(0, u(22)), arrErr.or(oLastBad), axiErr, errCode));
+  satW.set(sat.zext(32));
+  void STATUS_FLAG;
+  return { module: m, map };
+}
