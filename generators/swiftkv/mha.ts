@@ -281,6 +281,9 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const xLast = m.reg('x_last', u(1), { domain: cd, reset: 0 });
   const lastColQ = m.reg('last_col', u(1), { domain: cd, reset: 0 });
   const colsDone = m.reg('cols_done', u(1), { domain: cd, reset: 0 });
+  // scale_prev: col is the last column of the first chunk of a group g >= 1 (its compare of
+  // col is made a column ahead, so only this flag sits in front of the state register).
+  const scalePrevQ = m.reg('scale_prev', u(1), { domain: cd, reset: 0 });
   const xbuf = m.memory('x_buf', { type: u(8 * GEMV_X_PER_BEAT), depth: Math.ceil(maxN / GEMV_X_PER_BEAT) });
   xbuf.attributes = { ram_style: 'distributed' }; // read without latency, a few LUTs deep
   const xaw = xbuf.addrWidth;
@@ -358,6 +361,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
     col.set(0);
     lastColQ.set(cfgCols.eq(1));
     colsDone.set(0);
+    scalePrevQ.set(0);
     phase.set(0);
     scaleRow.set(0);
     scaleFirst.set(1);
@@ -376,10 +380,11 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
     col.set(col.add(1).trunc(cw));
     lastColQ.set(col.zext(cw + 1).add(2).eq(nCols));
     m.when(lastCol, () => colsDone.set(1));
+    scalePrevQ.set(groupPos.eq(GEMV_CHUNK - 2).and(groupIdx.ne(0)));
     m.when(chunkEnd, () => {
       // The first chunk of group g (g >= 1) is done: group g - 1 is unpacked, scale it now,
       // before this chunk's unpacking restarts the sums.
-      const scalePrev = groupPos.eq(GEMV_CHUNK - 1).and(groupIdx.ne(0));
+      const scalePrev = scalePrevQ;
       m.when(scalePrev, () => {
         scaleLast.set(0);
         g.goto('SCALE');
@@ -419,6 +424,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
       col.set(0);
       lastColQ.set(nCols.eq(1));
       colsDone.set(0);
+      scalePrevQ.set(0);
       scaleFirst.set(1);
       g.goto('MAC');
     });
