@@ -7,19 +7,29 @@
 import { Module, u, mux, type HwType } from '../../hdl/index.ts';
 import { streamInput, streamOutput } from '../../hdl/stream.ts';
 
-export function skidName(data: HwType, last: boolean): string {
-  return `skid_w${data.width}${last ? '_l' : ''}`;
+export function skidName(data: HwType, last: boolean, flush = false): string {
+  return `skid_w${data.width}${last ? '_l' : ''}${flush ? '_f' : ''}`;
+}
+
+/**
+ * `flush` (option): a port that drops every beat the slice holds, including one taken in that
+ * cycle, and keeps `in_tready` low the next cycle, so a stream's beats up to the flush cycle
+ * and the cycle after never reach the output (a rejected job's beats). Ready again after.
+ */
+export interface SliceOptions {
+  last?: boolean;
+  flush?: boolean;
 }
 
 const cache = new Map<string, Module>();
 
-export function buildSkid(data: HwType, opts: { last?: boolean } = {}): Module {
-  const name = skidName(data, opts.last ?? false);
+export function buildSkid(data: HwType, opts: SliceOptions = {}): Module {
+  const name = skidName(data, opts.last ?? false, opts.flush ?? false);
   const hit = cache.get(name);
   if (hit) return hit;
   const m = new Module(name);
   m.doc = 'Registered stream slice: outputs and ready are registers; two entries, a beat per cycle.';
-  m.generator = { name: 'generators/common/skid.ts buildSkid', params: { width: data.width, last: opts.last ?? false } };
+  m.generator = { name: 'generators/common/skid.ts buildSkid', params: { width: data.width, last: opts.last ?? false, flush: opts.flush ?? false } };
   const cd = m.clockDomain();
   const i = streamInput(m, 'in', u(data.width), { last: opts.last ?? false });
   const o = streamOutput(m, 'out', u(data.width), { last: opts.last ?? false });
@@ -45,6 +55,14 @@ export function buildSkid(data: HwType, opts: { last?: boolean } = {}): Module {
   });
   // Ready next cycle unless the skid register will be full.
   inReady.set(m.wire('skid_next_empty', mux(outFree, skidValid.and(inFire).not(), skidValid.not().and(inFire.not()))));
+  if (opts.flush) {
+    const flush = m.input('flush', u(1), 'drop every beat held (and one taken now); not ready the next cycle');
+    m.when(flush, () => {
+      outValid.set(0);
+      skidValid.set(0);
+      inReady.set(0);
+    });
+  }
   i.ready.set(inReady);
   o.valid.set(outValid);
   o.data.set(outWord.trunc(data.width));
@@ -57,23 +75,37 @@ export function buildSkid(data: HwType, opts: { last?: boolean } = {}): Module {
  * A one-entry input register for streams that never need a beat every cycle (one beat per
  * several cycles): data and valid are registers; ready is `empty or taken now`.
  */
-export function buildInputRegister(data: HwType): Module {
-  const name = `inreg_w${data.width}`;
+export function buildInputRegister(data: HwType, opts: { flush?: boolean } = {}): Module {
+  const name = `inreg_w${data.width}${opts.flush ? '_f' : ''}`;
   const hit = cache.get(name);
   if (hit) return hit;
   const m = new Module(name);
   m.doc = 'One-entry stream register: data and valid registered, ready = empty or the held beat is taken.';
-  m.generator = { name: 'generators/common/skid.ts buildInputRegister', params: { width: data.width } };
+  m.generator = { name: 'generators/common/skid.ts buildInputRegister', params: { width: data.width, flush: opts.flush ?? false } };
   const cd = m.clockDomain();
   const i = streamInput(m, 'in', u(data.width));
   const o = streamOutput(m, 'out', u(data.width));
   const full = m.reg('full', u(1), { domain: cd, reset: 0 });
   const word = m.reg('word', u(data.width), { domain: cd, reset: null });
-  i.ready.set(full.not().or(o.ready));
-  m.when(i.fire, () => {
-    full.set(1);
-    word.set(i.data);
-  }).elsewhen(o.ready, () => full.set(0));
+  if (opts.flush) {
+    // flush: drop the held beat (and one taken now), take none the next cycle (`blocked`).
+    // Ready stays one LUT of full, out ready and blocked.
+    const flush = m.input('flush', u(1), 'drop the held beat (and one taken now); not ready the next cycle');
+    const blocked = m.reg('blocked', u(1), { domain: cd, reset: 0 });
+    blocked.set(flush);
+    i.ready.set(mux(full, o.ready, blocked.not()));
+    m.when(i.fire, () => {
+      full.set(1);
+      word.set(i.data);
+    }).elsewhen(o.ready, () => full.set(0));
+    m.when(flush, () => full.set(0));
+  } else {
+    i.ready.set(full.not().or(o.ready));
+    m.when(i.fire, () => {
+      full.set(1);
+      word.set(i.data);
+    }).elsewhen(o.ready, () => full.set(0));
+  }
   o.valid.set(full);
   o.data.set(word);
   cache.set(name, m);

@@ -15,7 +15,8 @@
  * (tlast on the last, o_tuser = the head's saturation mask). `done` pulses when the last o beat
  * of the last head has been taken. status_error: a bad configuration (done follows at once) or
  * a tlast in the wrong place (the job runs on); status_sat: OR of the heads' masks; both
- * sticky until the next start.
+ * sticky until the next start. A rejected start takes nothing from q and kv: beats its input
+ * slices took (while idle, in the start cycle) are dropped, none is taken in the done cycle.
  *
  * Steady state: one token every II = max(B, ACC loop depth) cycles; heads follow each other
  * with no gap (the next head's q is loaded and its tokens start while the previous head is
@@ -182,10 +183,16 @@ export function buildLane(input: LaneParamsInput, opts: { maxHeads?: number; gem
   const running = phase.is('RUN');
 
   // ---- inputs through registered slices ------------------------------------------------------
+  // While idle the slices take up to two beats each: the next job's first beats, so q word 0
+  // is written the cycle after start. A rejected start (or `flush`, the MHA top's rejected
+  // start) drops them, with any taken in the start cycle, and the slices take nothing in the
+  // done cycle: a rejected job leaves nothing behind. The flush only feeds slice registers.
+  const flushIn = m.input('flush', u(1), 'pulse while idle: the q and kv slices drop their beats (a rejected job\'s; the MHA top drives it)');
+  const sliceFlush = m.wire('slice_flush', phase.is('IDLE').and(start.and(cfgOk.not()).or(flushIn)));
   const q = streamWires(m, 'q_in', u(dataW), { last: true });
   const kv = streamWires(m, 'kv_in', u(2 * dataW), { last: true });
-  m.instance('u_q_skid', buildSkid(u(dataW), { last: true }), { in: qIn, out: q.source }, { domain: cd });
-  m.instance('u_kv_skid', buildSkid(u(2 * dataW), { last: true }), { in: kvIn, out: kv.source }, { domain: cd });
+  m.instance('u_q_skid', buildSkid(u(dataW), { last: true, flush: true }), { in: qIn, out: q.source, flush: sliceFlush }, { domain: cd });
+  m.instance('u_kv_skid', buildSkid(u(2 * dataW), { last: true, flush: true }), { in: kvIn, out: kv.source, flush: sliceFlush }, { domain: cd });
 
   // ---- q RAM: head h in bank h mod 2 ---------------------------------------------------------
   const hw = c.headsWidth;

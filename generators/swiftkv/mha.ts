@@ -152,8 +152,10 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   // Heads per lane: lane i takes floor(n / H) + (i < n mod H), from a table over n.
   const lw = c.headsWidth;
   const rw = clog2(H + 1);
-  const split = m.rom('head_split', u(lw + rw), Array.from({ length: p.maxHeads + 1 }, (_, n) => (BigInt(Math.floor(n / H)) << BigInt(rw)) | BigInt(n % H)));
-  split.doc = `nHeads -> {floor(nHeads / ${H}), nHeads mod ${H}}`;
+  // Every address of the cfg_heads port has an entry (0 past maxHeads, a rejected start), so
+  // the read is never out of range (undefined in Verilog).
+  const split = m.rom('head_split', u(lw + rw), Array.from({ length: 1 << hw }, (_, n) => (n > p.maxHeads ? 0n : (BigInt(Math.floor(n / H)) << BigInt(rw)) | BigInt(n % H))));
+  split.doc = `nHeads -> {floor(nHeads / ${H}), nHeads mod ${H}} (0 past ${p.maxHeads})`;
   const splitWord = split.read('split', cfgHeads);
   const full = splitWord.slice(lw + rw - 1, rw);
   const rem = splitWord.slice(rw - 1, 0);
@@ -200,6 +202,8 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
       kv: { kind: 'stream', side: 'sink', valid: m.input(`kv${i}_tvalid`, u(1)), ready: m.output(`kv${i}_tready`, u(1)), data: m.input(`kv${i}_tdata`, u(2 * dataW), '{v, k}'), last: m.input(`kv${i}_tlast`, u(1)) },
       o: { kind: 'stream', side: 'source', valid: m.output(`o${i}_tvalid`, u(1)), ready: m.input(`o${i}_tready`, u(1)), data: m.output(`o${i}_tdata`, u(dataW), 'P elements of o'), last: m.output(`o${i}_tlast`, u(1)) },
       gemv_en: gEn,
+      // A rejected attention start: every lane's q and kv slices drop their beats (lane.ts).
+      flush: attnStart.and(cfgOk.not()),
       ...tileIn,
     }, { domain: cd });
     // Rows of this lane in the current pass: clamp(rows left - i * 2T, 0, 2T).
@@ -253,10 +257,12 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const x = streamWires(m, 'x_in', u(8 * GEMV_X_PER_BEAT));
   const w = streamWires(m, 'w_in', u(H * T * 16));
   const sc = streamWires(m, 's_in', u(H * T * 16));
-  m.instance('u_x_skid', buildSkid(u(8 * GEMV_X_PER_BEAT)), { in: xIn, out: x.source }, { domain: cd });
-  m.instance('u_w_skid', buildSkid(u(H * T * 16)), { in: wIn, out: w.source }, { domain: cd });
+  // A rejected GEMV start: x, w and s drop the beats their slices took (as the lanes do).
+  const gemvReject = m.wire('gemv_reject', u(1));
+  m.instance('u_x_skid', buildSkid(u(8 * GEMV_X_PER_BEAT), { flush: true }), { in: xIn, out: x.source, flush: gemvReject }, { domain: cd });
+  m.instance('u_w_skid', buildSkid(u(H * T * 16), { flush: true }), { in: wIn, out: w.source, flush: gemvReject }, { domain: cd });
   // Scales come two beats per group, taken in the two scaling cycles: a pipeline register.
-  m.instance('u_s_reg', buildInputRegister(u(H * T * 16)), { in: sIn, out: sc.source }, { domain: cd });
+  m.instance('u_s_reg', buildInputRegister(u(H * T * 16), { flush: true }), { in: sIn, out: sc.source, flush: gemvReject }, { domain: cd });
   wBeat.set(w.sink.data);
   sBeat.set(sc.sink.data);
 
@@ -266,6 +272,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const g = new Fsm(m, 'gemv', ['IDLE', 'LOADX', 'PREP', 'MAC', 'SCALE', 'WAIT', 'TAIL', 'EMIT', 'DRAIN'] as const, { domain: cd });
   const gemvStart = m.wire('gemv_start', startFire.and(cfgMode));
   const colsOk = m.wire('gemv_cfg_ok', cfgCols.ne(0).and(cfgCols.le(maxN)).and(cfgRows.ne(0)).and(cfgCols.slice(clog2(G) - 1, 0).eq(0)));
+  gemvReject.set(gemvStart.and(colsOk.not()));
   const int4 = m.reg('gemv_int4', u(1), { domain: cd, reset: 0 });
   const nCols = m.reg('gemv_cols', u(cw), { domain: cd, reset: 0 });
   const xCount = m.reg('x_count', u(cw), { domain: cd, reset: 0 });

@@ -51,21 +51,24 @@ describe('lane job errors (status_error), then a clean job without reset', () =>
       for (const j of [1, 3]) expect(checkLaneJobs([good!], goldenGood, [res[j]!], timing, true), `job ${j}, after an error`).toEqual([]);
     }, 600_000);
 
-    // FAILS today (reported): while the lane is idle its input slices (u_q_skid, u_kv_skid) take
-    // up to two beats each; after a rejected start those beats stay and the next job reads them
-    // as its first q words, so its q is shifted (wrong o, status_error from the q tlast).
-    it(`${simulator}: a rejected start (cfg_len = 0 or L > maxContext, q offered with start) gives done with no output, and the next job is exact and clean`, async () => {
+    // While the lane is idle its input slices (u_q_skid, u_kv_skid) take up to two beats each;
+    // a rejected start must drop them (before the fix the next job read them as its first q
+    // words: wrong o, status_error from the q tlast). maxContext = 2: cfg_len = 3 fits the
+    // 2-bit port (with maxContext = 1 the port has 1 bit and L = 2 would arrive as 0).
+    it(`${simulator}: a rejected start (cfg_len = 0 or L > maxContext, q and kv offered from start) gives done with no output, and the next job is exact and clean`, async () => {
       const empty = { q: head.q, k: [], v: [] };
-      const tooLong = makeJob('normal', 16, 2, makeRng(79), { frac: 17, width: 32 });
-      const smallParams = { ...params, maxContext: 1 };
+      const tooLong = makeJob('normal', 16, 3, makeRng(79), { frac: 17, width: 32 });
+      const smallParams = { ...params, maxContext: 2 };
       const { timing } = await buildLaneRtl(params, simulator);
       const res = await runLaneRtl(params, [[empty], good!], { simulator, seed: 5, vprob: 100, rprob: 100 });
       expect(res[0]!.error, 'cfg_len = 0: status_error').toBe(true);
       expect(res[0]!.heads, 'cfg_len = 0: no output').toEqual([]);
+      expect(res[0]!.cycles, 'cfg_len = 0: done the cycle after start').toBe(1);
       expect(checkLaneJobs([good!], goldenGood, [res[1]!], timing, true), 'the job after cfg_len = 0').toEqual([]);
       const small = await runLaneRtl(smallParams, [[tooLong], [{ ...head, k: head.k.slice(0, 1), v: head.v.slice(0, 1) }]], { simulator, seed: 5, vprob: 100, rprob: 100 });
-      expect(small[0]!.error, 'L = 2 > maxContext = 1: status_error').toBe(true);
+      expect(small[0]!.error, 'L = 3 > maxContext = 2: status_error').toBe(true);
       expect(small[0]!.heads, 'L > maxContext: no output').toEqual([]);
+      expect(small[0]!.cycles, 'L > maxContext: done the cycle after start').toBe(1);
       const one = { ...head, k: head.k.slice(0, 1), v: head.v.slice(0, 1) };
       const { timing: t1 } = await buildLaneRtl(smallParams, simulator);
       expect(checkLaneJobs([[one]], [[goldenAttention(one.q, one.k, one.v, smallParams)]], [small[1]!], t1, true), 'the job after L > maxContext').toEqual([]);
