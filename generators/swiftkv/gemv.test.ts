@@ -1,64 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { Simulator } from '../../hdl/index.ts';
-import { buildMha, GEMV_X_PER_BEAT, gemvCycles } from './mha.ts';
+import { buildMha, gemvCycles } from './mha.ts';
 import { packWeights, unpackChunk, GEMV_CHUNK } from './gemv.ts';
-import { makeRng, type Rng } from '../../verify/rng.ts';
-
-interface Job { int4: boolean; w: number[][]; x: number[]; scale: number[][] }
-function randomJob(rng: Rng, int4: boolean, M: number, N: number, G: number, extreme = false): Job {
-  const wmax = int4 ? 8 : 128;
-  const pick = (lo: number, hi: number) => (extreme ? (rng.next() < 0.5 ? lo : hi) : rng.int(lo, hi));
-  return {
-    int4,
-    w: Array.from({ length: M }, () => Array.from({ length: N }, () => pick(-wmax, wmax - 1))),
-    x: Array.from({ length: N }, () => pick(-128, 127)),
-    scale: Array.from({ length: M }, () => Array.from({ length: N / G }, () => pick(-32768, 32767))),
-  };
-}
-function golden(job: Job, G: number): bigint[] {
-  return job.w.map((row, r) => {
-    let y = 0n;
-    for (let g = 0; g * G < job.x.length; g++) {
-      let sum = 0n;
-      for (let j = g * G; j < (g + 1) * G; j++) sum += BigInt(row[j]!) * BigInt(job.x[j]!);
-      y += sum * BigInt(job.scale[r]![g]!);
-    }
-    return y;
-  });
-}
-function beats(job: Job, H: number, T: number, G: number) {
-  const M = job.w.length, N = job.x.length, R = 2 * T * H;
-  const passes = Math.ceil(M / R);
-  const x: bigint[] = [];
-  for (let j = 0; j < N; j += GEMV_X_PER_BEAT) { let wd = 0n; for (let e = GEMV_X_PER_BEAT - 1; e >= 0; e--) wd = (wd << 8n) | BigInt.asUintN(8, BigInt(job.x[j + e] ?? 0)); x.push(wd); }
-  const w: bigint[] = []; const s: bigint[] = [];
-  const W = (r: number, j: number) => (r < M ? job.w[r]![j]! : 0);
-  for (let p = 0; p < passes; p++) {
-    for (let j = 0; j < N; j += job.int4 ? 2 : 1) {
-      let wd = 0n;
-      for (let k = H * T - 1; k >= 0; k--) {
-        const r0 = p * R + 2 * k, r1 = r0 + 1;
-        let v: bigint;
-        if (job.int4) v = (BigInt.asUintN(4, BigInt(W(r1, j + 1))) << 12n) | (BigInt.asUintN(4, BigInt(W(r0, j + 1))) << 8n) | (BigInt.asUintN(4, BigInt(W(r1, j))) << 4n) | BigInt.asUintN(4, BigInt(W(r0, j)));
-        else v = (BigInt.asUintN(8, BigInt(W(r1, j))) << 8n) | BigInt.asUintN(8, BigInt(W(r0, j)));
-        wd = (wd << 16n) | v;
-      }
-      w.push(wd);
-    }
-    // Two beats per group: the scales of every tile's row 0, then of its row 1.
-    for (let g = 0; g < N / G; g++) {
-      for (const row of [0, 1]) {
-        let sd = 0n;
-        for (let k = H * T - 1; k >= 0; k--) {
-          const r = p * R + 2 * k + row;
-          sd = (sd << 16n) | BigInt.asUintN(16, BigInt(r < M ? job.scale[r]![g]! : 0));
-        }
-        s.push(sd);
-      }
-    }
-  }
-  return { x, w, s, passes, R };
-}
+import { makeRng } from '../../verify/rng.ts';
+import { gemvGolden, gemvBeats, randomGemvJob } from './gemv.golden.ts';
 
 describe('GEMV unpacking', () => {
   it('every (w, x) pair in each field, and chunks of 8 extreme products, unpack exactly', () => {
@@ -78,14 +23,17 @@ describe('GEMV unpacking', () => {
   });
 });
 
+// The cases with valid gaps FAIL today (reported): the tiles keep multiplying in a stalled MAC
+// cycle with whatever tdata the source shows while tvalid is low (zeros, shown here before,
+// hid it). See verify/swiftkv/mha.test.ts.
 describe('GEMV on the MHA top', () => {
   for (const [H, P, G, M, N, int4, extreme, vp, rp] of [[1, 4, 8, 20, 16, 0, 0, 100, 100], [1, 4, 16, 20, 16, 1, 0, 100, 100], [1, 1, 8, 70, 16, 0, 0, 100, 100], [1, 1, 16, 61, 64, 1, 0, 100, 100], [2, 1, 8, 100, 24, 0, 1, 100, 100], [1, 1, 8, 70, 40, 1, 0, 50, 40], [2, 4, 16, 40, 32, 0, 0, 100, 100], [1, 4, 8, 20, 16, 1, 0, 100, 100], [2, 4, 16, 130, 48, 0, 1, 100, 100], [3, 1, 8, 50, 24, 1, 1, 70, 60], [2, 4, 32, 77, 64, 0, 0, 60, 50]] as const) {
     it(`H=${H} P=${P} G=${G} M=${M} N=${N} ${int4 ? 'INT4' : 'INT8'}${extreme ? ' extreme' : ''} valid=${vp} ready=${rp}`, () => {
       const { module, tiles: T } = buildMha({ lane: { headDim: 16, pe: P, maxContext: 16 }, heads: H, maxHeads: 4, gemv: { group: G, maxCols: 64 } });
       const rng = makeRng(M * 7 + N);
-      const job = randomJob(rng, int4 === 1, M, N, G, extreme === 1);
-      const want = golden(job, G);
-      const b = beats(job, H, T, G);
+      const job = randomGemvJob(rng, { int4: int4 === 1, M, N, G, data: extreme === 1 ? 'extreme' : 'random' });
+      const want = gemvGolden(job, G);
+      const b = { ...gemvBeats(job, { H, T, G }), R: 2 * T * H };
       const sim = new Simulator(module);
       sim.set('rst', 1); sim.tick(); sim.set('rst', 0);
       const src = { x: { l: b.x, i: 0, o: false }, w: { l: b.w, i: 0, o: false }, s: { l: b.s, i: 0, o: false } };
@@ -96,7 +44,9 @@ describe('GEMV on the MHA top', () => {
       while (cyc < 100000) {
         for (const [nm, st] of Object.entries(src)) {
           if (!st.o && st.i < st.l.length) st.o = rng.next() * 100 < vp;
-          sim.set(`${nm}_tvalid`, st.o ? 1 : 0); sim.set(`${nm}_tdata`, st.o ? st.l[st.i]! : 0n);
+          // tdata is don't-care while tvalid is low: show the next beat (zeros would hide a
+          // datapath that uses data without valid).
+          sim.set(`${nm}_tvalid`, st.o ? 1 : 0); sim.set(`${nm}_tdata`, st.l[Math.min(st.i, st.l.length - 1)]!);
         }
         const rdy: boolean[] = [];
         for (let i = 0; i < H; i++) { const r = rng.next() * 100 < rp; rdy.push(r); sim.set(`y${i}_tready`, r ? 1 : 0); }
