@@ -9,7 +9,8 @@
  * the mutation checks (mutation.test.ts) call the same `runCase`.
  */
 import * as path from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { goldenAttention, type GoldenResult } from '../../generators/swiftkv/golden.ts';
 import { laneCycles, type LaneTiming } from '../../generators/swiftkv/lane.ts';
 import { satStages } from '../../generators/swiftkv/saturation.ts';
@@ -207,9 +208,11 @@ export async function runCase(c: RegressCase): Promise<CaseResult> {
     let wavesNote = `waveform: ${waves}`;
     try {
       await mkdir(path.dirname(waves), { recursive: true });
+      await rm(waves, { force: true }); // a waveform of an earlier run is not this one's
       await runLaneRtl(params, jobs, { ...runOpts, waves });
     } catch {
-      wavesNote = `waveform: could not be written (${waves})`;
+      // The rerun fails the way the run did (after writing the waveform, unless it crashed).
+      if (!existsSync(waves)) wavesNote = `waveform: could not be written (${waves})`;
     }
     const more = problems.length > 8 ? `\n  ... and ${problems.length - 8} more` : '';
     failure = `${name}\n  ${problems.slice(0, 8).join('\n  ')}${more}\n  ${wavesNote}\n  reproduce: ${reproduceCommand(c)}`;
