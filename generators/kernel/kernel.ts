@@ -31,6 +31,8 @@ import { regMap, masterNames, ERROR, STATUS_FLAG, type RegMap } from './regmap.t
 import type { KernelConfig } from './config.ts';
 
 const A = AXI_ADDR_BITS;
+/** log2 of a power of two (clog2 gives at least 1, a width). */
+const log2 = (n: number): number => Math.log2(n);
 
 interface MasterPorts {
   readonly name: string;
@@ -54,7 +56,7 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   rst2.set(rst1);
   const cd: ClockDomain = { name: 'core', clock: raw.clock, reset: rst2, resetKind: 'sync', resetActive: 'high' };
   const DWB = c.DWB;
-  const sizeLog = clog2(DWB);
+  const sizeLog = log2(DWB);
   const add = (a: Expr, b: Expr | number, w = A): Expr => a.add(b).trunc(w);
 
   // ---- s_axi_control --------------------------------------------------------------------------
@@ -153,9 +155,9 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   // Sizes in bytes from shifts only (d, token record, DW are powers of two).
   const vecBytes = c.d * 4;
   const tokenBytes = 2 * vecBytes;
-  const stride = m.wire('head_stride', cap.zext(A).shl(clog2(tokenBytes)).trunc(A));
+  const stride = m.wire('head_stride', cap.zext(A).shl(log2(tokenBytes)).trunc(A));
   const heads64 = nHeads.zext(A);
-  const qoBytes = heads64.shl(clog2(vecBytes)).trunc(A);
+  const qoBytes = heads64.shl(log2(vecBytes)).trunc(A);
 
   // SHAPE: per-lane KV region ends (attention) and passes (GEMV), one step per cycle.
   const R = 2 * c.T * c.H;
@@ -165,7 +167,7 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const kvEnd: Signal[] = [];
   for (let i = 0; i < c.H; i++) kvEnd.push(m.reg(`kv${i}_end`, u(A), { domain: cd, reset: null }));
   const colBeats = m.wire('col_beats', mux(int4, cols.shr(1).zext(32), cols));
-  const sPassWords = m.wire('s_pass_words', cols.shr(clog2(c.G) - 1).zext(32));
+  const sPassWords = m.wire('s_pass_words', cols.shr(log2(c.G) - 1).zext(32));
   const wWords = m.reg('w_words', u(32), { domain: cd, reset: 0 });
   const sWords = m.reg('s_words', u(32), { domain: cd, reset: 0 });
   m.when(job.is('IDLE').and(apStart), () => {
@@ -221,7 +223,7 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
       mux(cap.lt(len).or(cap.gt(c.maxContext)), code(ERROR.cap),
         mux(attnMisaligned, code(ERROR.misaligned), mux(attnOverlap, code(ERROR.overlap), code(ERROR.none))))));
   const gemvCode = mux(rows.eq(0).or(rows.gt(65535)), code(ERROR.rows),
-    mux(cols.eq(0).or(cols.gt(c.maxCols)).or(cols.slice(clog2(c.G) - 1, 0).ne(0)), code(ERROR.cols),
+    mux(cols.eq(0).or(cols.gt(c.maxCols)).or(cols.slice(log2(c.G) - 1, 0).ne(0)), code(ERROR.cols),
       mux(gemvMisaligned, code(ERROR.misaligned), mux(gemvOverlap, code(ERROR.overlap), code(ERROR.none)))));
   const errCode = m.reg('error_code', u(8), { domain: cd, reset: 0 });
   const startArray = m.wire('start_array', u(1));
@@ -278,11 +280,11 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   m.when(io[0]!.cmdValid.and(io[0]!.cmdReady), () => xPend.set(0));
   io[1]!.cmdValid.set(qPend.and(running));
   io[1]!.addr.set(q);
-  io[1]!.words.set(nHeads.shl(clog2(c.vecWords)).trunc(32));
+  io[1]!.words.set(nHeads.shl(log2(c.vecWords)).trunc(32));
   m.when(io[1]!.cmdValid.and(io[1]!.cmdReady), () => qPend.set(0));
 
   // g<k>: attention KV per head of lane k; GEMV w and s stripes, one command each.
-  const wordsPerHead = m.wire('kv_words_per_head', len.shl(clog2(c.tokenWords)).trunc(32));
+  const wordsPerHead = m.wire('kv_words_per_head', len.shl(log2(c.tokenWords)).trunc(32));
   for (let k = 0; k < c.NG; k++) {
     const rc = g(k);
     const wPend = pend(`w${k}_cmd_pending`);
@@ -497,7 +499,7 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
     anyRespErr = anyRespErr.or(ms.inst.out('resp_error'));
   }
   m.when(anyRespErr.and(job.isAny('RUN', 'FINISH')), () => axiErr.set(1));
-  const outputsOut = mux(isGemv, yLastAll, oWritten.eq(nHeads.shl(clog2(c.vecWords)).trunc(32)));
+  const outputsOut = mux(isGemv, yLastAll, oWritten.eq(nHeads.shl(log2(c.vecWords)).trunc(32)));
   m.when(running.and(arrDone).and(outputsOut), () => job.goto('FINISH'));
   // FINISH: every master idle (its write responses in) two cycles in a row.
   const idleSeen = m.reg('idle_seen', u(1), { domain: cd, reset: 0 });

@@ -96,6 +96,7 @@ export function parseTbOutput(text: string, modes: readonly WaitMode[]): TbOutpu
   let ended = false;
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);
+    if (/^[RPWM] /.test(line) && /[xXzZ]/.test(f.slice(1).join(''))) throw new Error(`kernel testbench output has unknown bits: '${line.trim()}'`);
     switch (f[0]) {
       case 'R': reads.push(Number.parseInt(f[2]!, 16)); break;
       case 'C': cycles.push(Number(f[1])); break;

@@ -58,9 +58,9 @@ export interface AttentionData {
   nHeads: number;
   L: number;
   cap: number;
-  q: bigint[][];
-  k: bigint[][][];
-  v: bigint[][][];
+  q: readonly (readonly bigint[])[];
+  k: readonly (readonly (readonly bigint[])[])[];
+  v: readonly (readonly (readonly bigint[])[])[];
 }
 
 const dumpOf = (c: Pick<KernelConfig, 'DWB'>, lo: number, bytes: number): [number, number] => [Math.floor(lo / c.DWB), Math.ceil((lo + bytes) / c.DWB) - Math.floor(lo / c.DWB)];
@@ -183,4 +183,10 @@ export function runProblems(jobs: readonly PreparedJob[], out: TbOutput, mem: De
 
 export function newMemory(c: Pick<KernelConfig, 'DWB'>, bytes: number): DeviceMemory {
   return new DeviceMemory(bytes, c.DWB);
+}
+
+/** A job with hand-written arguments (bad-argument cases): it may write nothing at all. */
+export function prepareRaw(map: RegMap, args: Record<string, number>, status: number, wait: WaitMode = 'interrupt'): PreparedJob {
+  const host: HostJob = { args, wait, timeout: 20000 };
+  return { host, program: jobProgram(map, host), outputs: [], dump: [], status, arrayCycles: 0, check: () => [] };
 }
