@@ -1,0 +1,57 @@
+import { describe, it, expect } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { emitDesign } from '../hdl/index.ts';
+import { resolveKernel } from '../generators/kernel/config.ts';
+import { buildKernel } from '../generators/kernel/kernel.ts';
+import { kernelXml, packageXoTcl, synthOocTcl, checkHandoff, xmlProblems, U55C_PART } from './kernel-handoff.ts';
+
+const config = resolveKernel({ mha: { lane: { headDim: 16, pe: 4 }, heads: 2, maxHeads: 8, gemv: { group: 32, maxCols: 256 } }, dataBits: 256 });
+const { module, map } = buildKernel(config);
+const sources = emitDesign(module).modules.map((m) => m.fileName);
+const xml = kernelXml(config, map);
+const tcl = [packageXoTcl(config, sources), synthOocTcl(config, sources, 3.333)];
+const base = { xml, tcl, files: [...sources, 'kernel.xml'], ports: module.portInfo(), config, map };
+
+describe('kernel hand-off (checked without Vivado)', () => {
+  it('kernel.xml is well formed, names every master and argument at its register offset; every top port has an interface', () => {
+    expect(checkHandoff(base)).toEqual([]);
+    expect(xml).toContain('hwControlProtocol="ap_ctrl_hs"');
+    for (const m of ['io', 'g0', 'g4']) expect(xml).toContain(`<port name="m_axi_${m}" mode="master"`);
+    expect(tcl[1]).toContain(`-part ${U55C_PART} -mode out_of_context`);
+    expect(tcl[0]).toContain('ipx::associate_bus_interfaces -busif m_axi_g4 -clock ap_clk');
+  });
+
+  it('the checks catch what they are for', () => {
+    expect(xmlProblems(xml.replace('</args>', ''))).not.toEqual([]);
+    expect(xmlProblems(xml.replace('offset="0x10"', 'offset=0x10'))).not.toEqual([]);
+    expect(checkHandoff({ ...base, files: base.files.filter((f) => f !== sources[0]) }).join('\n')).toMatch(new RegExp(`Tcl names ${sources[0]}, which is not in the design folder`));
+    expect(checkHandoff({ ...base, ports: [...base.ports, { name: 'debug_bus', direction: 'output', width: 8, signed: false } as (typeof base.ports)[number]] })).toEqual(['top port debug_bus belongs to no interface']);
+    expect(checkHandoff({ ...base, xml: xml.replace('<port name="m_axi_g1"', '<port name="m_axi_gx"') }).join('\n')).toMatch(/argument kv1 names port m_axi_g1, which kernel.xml does not declare/);
+  });
+
+  it('scripts/kernel.ts writes the folder; a bad value exits 2 naming it and writes nothing', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'kernel-out-'));
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', 'scripts/kernel.ts', '--data-bits', '256', '--out', out], { stdio: 'pipe' });
+      const files = readdirSync(path.join(out, config.name));
+      for (const f of ['kernel.xml', 'package_xo.tcl', 'synth_ooc.tcl', 'manifest.json', `${config.name}.v`]) expect(files).toContain(f);
+      expect(readFileSync(path.join(out, config.name, 'kernel.xml'), 'utf8')).toBe(xml);
+      let code = 0;
+      let err = '';
+      try {
+        execFileSync(process.execPath, ['--import', 'tsx', 'scripts/kernel.ts', '--data-bits', '128', '--out', path.join(out, 'x')], { stdio: 'pipe' });
+      } catch (e) {
+        code = (e as { status: number }).status;
+        err = String((e as { stderr: Buffer }).stderr);
+      }
+      expect(code).toBe(2);
+      expect(err).toMatch(/kernel: --data-bits 128 is not supported: accepted 256 or 512/);
+      expect(readdirSync(out)).toEqual([config.name]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
