@@ -1,5 +1,5 @@
 /**
- * Seeded stimulus for the block-level differential runs (blocks.test.ts, mutation.test.ts):
+ * Seeded stimulus for the block-level differential runs (blocks.test.ts):
  * each lane block driven the way the lane drives it (tokens of B beats, exp2 inputs from a
  * running max, Z >= 1/2, a reciprocal queue of at most two, valid/ready held until taken),
  * with random gaps and values at the edges of every format.
