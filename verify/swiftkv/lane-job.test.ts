@@ -12,6 +12,10 @@ import { runLaneRtl, buildLaneRtl } from './lane-job.rtl.ts';
 import { makeJob } from './stimulus.ts';
 import { makeRng } from '../rng.ts';
 import { goldenAttention } from '../../generators/swiftkv/golden.ts';
+import { buildLane, laneCycles } from '../../generators/swiftkv/lane.ts';
+import { Simulator } from '../../hdl/index.ts';
+import { unpackValues } from '../../generators/common/packing.ts';
+import { beats, type LaneJob } from './lane.driver.ts';
 
 const seed = Number(process.env.LANE_SEED ?? 20261130);
 
@@ -74,4 +78,64 @@ describe('lane job errors (status_error), then a clean job without reset', () =>
       expect(checkLaneJobs([[one]], [[goldenAttention(one.q, one.k, one.v, smallParams)]], [small[1]!], t1, true), 'the job after L > maxContext').toEqual([]);
     }, 600_000);
   }
+});
+
+describe('lane: a start in the done cycle of a rejected start (TypeScript simulator)', () => {
+  // docs/mha.md: the slices take no beat in a rejected start's done cycle, so a job started in
+  // that cycle takes its first beats a cycle late: exact o, no error, laneCycles + 1 cycles.
+  it('the rejected job offers q and kv from its start; the next job, started in its done cycle, is exact and one cycle later', () => {
+    const params = { headDim: 16, pe: 4, rescale: 'multiply' as const, maxContext: 8 };
+    const { module, config: c, timing } = buildLane(params, { maxHeads: 2 });
+    const rng = makeRng(91);
+    const junk = makeJob('normal', 16, 2, rng, { frac: 17, width: 32 });
+    const job = makeJob('outliers', 16, 3, rng, { frac: 17, width: 32 });
+    const stream = (h: LaneJob) => ({
+      q: beats(h.q, c.P, c.W).map((data, b) => ({ data, last: b === c.B - 1 })),
+      kv: h.k.flatMap((k, t) => beats(k, c.P, c.W).map((kb, b) => ({ data: (beats(h.v[t]!, c.P, c.W)[b]! << BigInt(c.P * c.W)) | kb, last: b === c.B - 1 }))),
+    });
+    const sim = new Simulator(module);
+    sim.set('rst', 1);
+    sim.tick();
+    sim.set('rst', 0);
+    let src = stream(junk);
+    let qi = 0;
+    let ki = 0;
+    const o: bigint[] = [];
+    let startCycle = -1;
+    let result: { cycles: number; error: boolean } | undefined;
+    for (let cyc = 0; cyc < 1000 && !result; cyc++) {
+      // Cycle 0: start with cfg_len = 9 > maxContext; cycle 1 (its done): start the real job.
+      if (cyc === 1) {
+        expect(sim.get('done').isTrue(), 'the rejected start is done the next cycle').toBe(true);
+        expect(sim.get('status_error').isTrue()).toBe(true);
+        src = stream(job);
+        qi = 0;
+        ki = 0;
+        startCycle = 1;
+      }
+      sim.set('start', cyc <= 1 ? 1 : 0);
+      sim.set('cfg_len', cyc === 0 ? 9 : 3);
+      sim.set('cfg_heads', 1);
+      const q = src.q[qi];
+      const kv = src.kv[ki];
+      sim.set('q_tvalid', q ? 1 : 0);
+      sim.set('q_tdata', q?.data ?? 0n);
+      sim.set('q_tlast', q?.last ? 1 : 0);
+      sim.set('kv_tvalid', kv ? 1 : 0);
+      sim.set('kv_tdata', kv?.data ?? 0n);
+      sim.set('kv_tlast', kv?.last ? 1 : 0);
+      sim.set('o_tready', 1);
+      const qFire = q !== undefined && sim.get('q_tready').isTrue();
+      const kvFire = kv !== undefined && sim.get('kv_tready').isTrue();
+      if (sim.get('o_tvalid').isTrue()) o.push(...unpackValues(sim.get('o_tdata').bits, c.P, c.W, true));
+      if (cyc > 1 && sim.get('done').isTrue()) result = { cycles: cyc - startCycle, error: sim.get('status_error').isTrue() };
+      sim.tick();
+      if (qFire) qi++;
+      if (kvFire) ki++;
+    }
+    expect(result, 'the job after the rejected start finished').toBeDefined();
+    expect(result!.error, 'status_error of the job after the rejected start').toBe(false);
+    expect(o, 'o of the job started in the done cycle').toEqual(goldenAttention(job.q, job.k, job.v, params).o);
+    expect(result!.cycles, 'cycles: laneCycles + 1 (first beats a cycle late)').toBe(laneCycles(timing, 3, 1) + 1);
+  });
 });
