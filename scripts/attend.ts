@@ -4,6 +4,10 @@
  *
  *   npm run attend -- --q q.npy --k k.npy --v v.npy --out o.npy [--pe 16] [--sim verilator|icarus]
  *                     [--rescale multiply|shift] [--max-context 16384] [--on-saturation fail|warn]
+ *                     [--kernel]
+ *
+ * --kernel runs the heads through the Alveo kernel (generators/kernel, one lane) with the AXI4
+ * memory model and the XRT-style host (verify/kernel/attend.ts): the path the card takes.
  *
  * q: [heads, d], k and v: [heads, L, d], float32 or float64, heads >= 1, L >= 1. Values are
  * rounded to Q15.17 (nearest, ties to even). Writes o [heads, d] (float64) and prints cycles,
@@ -19,7 +23,8 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { readNpy, writeNpy, type NpyArray } from '../testbenches/npy.ts';
 import { referenceAttention, errorReport } from '../verify/reference.ts';
-import { laneCycles } from '../generators/swiftkv/lane.ts';
+import { laneCycles, buildLane } from '../generators/swiftkv/lane.ts';
+import { attendOnKernel, KERNEL_DATA_BITS } from '../verify/kernel/attend.ts';
 import { laneConfig } from '../generators/swiftkv/config.ts';
 import { buildLaneRtl, runLaneRtl } from '../verify/swiftkv/lane-job.rtl.ts';
 import { goldenAttention } from '../generators/swiftkv/golden.ts';
@@ -53,6 +58,7 @@ const OPTIONS = {
   rescale: 'string',
   'max-context': 'string',
   'on-saturation': 'string',
+  kernel: 'boolean',
   help: 'boolean',
 } as const;
 
@@ -66,6 +72,7 @@ const Args = z.object({
   rescale: choiceFlag('rescale', GEN_PARAMS.rescale.choices as readonly [Rescale, ...Rescale[]]).default(GEN_PARAMS.rescale.default),
   'max-context': decimalFlag('max-context', `integers ${GEN_PARAMS.maxContext.min}..${GEN_PARAMS.maxContext.max}`).default(GEN_PARAMS.maxContext.default),
   'on-saturation': choiceFlag('on-saturation', ['fail', 'warn']).default('fail'),
+  kernel: z.boolean().default(false),
 });
 
 const HELP = `usage: npm run attend -- --q q.npy --k k.npy --v v.npy --out o.npy [options]
@@ -78,6 +85,8 @@ const HELP = `usage: npm run attend -- --q q.npy --k k.npy --v v.npy --out o.npy
   --max-context N      largest L the lane is built for; integers ${GEN_PARAMS.maxContext.min}..${GEN_PARAMS.maxContext.max} (default ${GEN_PARAMS.maxContext.default})
   --on-saturation M    fail (default): a saturation that can change o stops the run, exit 2,
                        nothing written; warn: write the hardware's o and warn on stderr
+  --kernel             through the Alveo kernel (AXI4 masters, s_axi_control) with the memory
+                       model, a job per head; needs d >= 8
 
 Saturation stages reported per head (status_sat bit, name):
 ${SAT_STAGES.map((s, i) => `  ${i} ${s.name}: ${s.narrowing}`).join('\n')}
@@ -165,6 +174,7 @@ async function main(): Promise<void> {
   if (L < 1 || L > a['max-context']) throw new UsageError(`context length L = ${L} is out of range: accepted 1..${a['max-context']} (--max-context)`);
   const pe = a.pe ?? Math.min(GEN_PARAMS.pe.default, d);
   if (d % pe !== 0) throw new UsageError(`--pe ${pe} does not divide the head dimension d = ${d} (the last dimension of q): accepted divisors of d`);
+  if (a.kernel && d * 32 < KERNEL_DATA_BITS) throw new UsageError(`--kernel with head dimension d = ${d}: the kernel keeps a vector in whole ${KERNEL_DATA_BITS}-bit memory words; accepted d >= ${KERNEL_DATA_BITS / 32}`);
   const params = { headDim: d, pe, rescale: a.rescale, maxContext: a['max-context'] };
   const cfg = laneConfig(params);
 
@@ -177,14 +187,14 @@ async function main(): Promise<void> {
     v: Array.from({ length: L }, (_, t) => vr.slice((h * L + t) * d, (h * L + t + 1) * d)),
   }));
   // Up to HEADS_PER_JOB heads per lane job, the jobs one after another without reset.
-  const jobList = Array.from({ length: Math.ceil(H / HEADS_PER_JOB) }, (_, j) => jobs.slice(j * HEADS_PER_JOB, (j + 1) * HEADS_PER_JOB));
+  const jobList = a.kernel ? jobs.map((j) => [j]) : Array.from({ length: Math.ceil(H / HEADS_PER_JOB) }, (_, j) => jobs.slice(j * HEADS_PER_JOB, (j + 1) * HEADS_PER_JOB));
   const t0 = performance.now();
   const build = { maxHeads: HEADS_PER_JOB };
-  const res = await runLaneRtl(params, jobList, { simulator: a.sim, seed: 1, vprob: 100, rprob: 100 }, build);
-  const { timing } = await buildLaneRtl(params, a.sim, build);
+  const res = a.kernel ? await attendOnKernel(params, jobs, a.sim) : await runLaneRtl(params, jobList, { simulator: a.sim, seed: 1, vprob: 100, rprob: 100 }, build);
+  const { timing } = a.kernel ? buildLane(params, build) : await buildLaneRtl(params, a.sim, build);
   const ms = performance.now() - t0;
   const o = new Float64Array(H * d);
-  console.log(`lane d=${d} P=${pe} rescale=${a.rescale} on ${a.sim}: ${H} head(s), L=${L}, ${(ms / 1000).toFixed(1)} s`);
+  console.log(`lane d=${d} P=${pe} rescale=${a.rescale} on ${a.sim}${a.kernel ? ' through the kernel (a job per head; cycles from the ap_start write to the interrupt)' : ''}: ${H} head(s), L=${L}, ${(ms / 1000).toFixed(1)} s`);
   console.log('| job | heads | cycles | formula (laneCycles) | cycles per token | multiplier bound (heads x L x B) |');
   console.log('|---|---|---|---|---|---|');
   res.forEach((r, j) => {

@@ -4,7 +4,7 @@
  * results bit-exact with the golden models, no protocol violation, no byte written outside
  * the job's output buffers.
  */
-import { goldenAttention } from '../../generators/swiftkv/golden.ts';
+import { goldenAttention, type GoldenOptions } from '../../generators/swiftkv/golden.ts';
 import { mhaAttentionCycles, gemvCycles } from '../../generators/swiftkv/mha.ts';
 import type { KernelConfig } from '../../generators/kernel/config.ts';
 import { JOB, type RegMap } from '../../generators/kernel/regmap.ts';
@@ -65,7 +65,7 @@ export interface AttentionData {
 
 const dumpOf = (c: Pick<KernelConfig, 'DWB'>, lo: number, bytes: number): [number, number] => [Math.floor(lo / c.DWB), Math.ceil((lo + bytes) / c.DWB) - Math.floor(lo / c.DWB)];
 
-export function prepareAttention(c: KernelConfig, map: RegMap, mem: DeviceMemory, alloc: Allocator, data: AttentionData, wait: WaitMode, lane: Record<string, unknown>): PreparedJob {
+export function prepareAttention(c: KernelConfig, map: RegMap, mem: DeviceMemory, alloc: Allocator, data: AttentionData, wait: WaitMode, lane: GoldenOptions): PreparedJob {
   const { nHeads, L, cap } = data;
   const vb = vectorBytes(c);
   const q = alloc.alloc(nHeads * vb);
