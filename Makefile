@@ -50,9 +50,10 @@ example: deps
 lint: deps
 	node --import tsx scripts/lint.ts
 
-# Speed and size figures: generation time of the default design, simulator throughput.
+# SwiftKV against native and blockwise attention (cycles in RTL, resources, accuracy, decode
+# model, design space, tool speed): out/bench/report.md and bench.json. QUICK=1: fewer points.
 bench: deps
-	node --import tsx scripts/bench.ts
+	node --import tsx scripts/bench.ts $(if $(filter 1,$(QUICK)),--quick)
 
 # The lane regression (Verilator matrix, Icarus subset, random register init) and accuracy.
 sim: deps
