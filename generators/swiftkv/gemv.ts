@@ -130,7 +130,8 @@ export function buildGemvUnit(p: GemvUnitParams): Module {
   const emit = m.input('emit', u(clog2(rowsPerLane + 1)), 'rows of this lane to send (at emit_start)');
   const lastPass = m.input('last_pass', u(1), "the job's last rows of this lane: tlast on the last beat");
   const w = m.input('w', u(T * 16), 'tile t: bits [16t+15:16t] = INT8 {w1, w0}, or INT4 {w1 col+1, w0 col+1, w1 col, w0 col}');
-  const sc = m.input('s', u(T * 16), 'scales of the row scaled now (scale_row): tile t at bits [16t+15:16t]');
+  const sc0 = m.input('s0', u(T * 16), "scales of the group's row 0: tile t at bits [16t+15:16t]");
+  const sc1 = m.input('s1', u(T * 16), "scales of the group's row 1: tile t at bits [16t+15:16t]");
   const tileP = m.input('tile_p', u(T * GEMV_Y_BITS), "P of every tile (the lane's gemv_p)");
   const outA = m.output('tile_a', u(T * 27));
   const outB = m.output('tile_b', u(T * 18));
@@ -190,7 +191,8 @@ export function buildGemvUnit(p: GemvUnitParams): Module {
       yBack.set(pt);
     });
     rows.push(yFront, yBack);
-    const scaleNow = sc.slice(16 * t + 15, 16 * t).asSigned();
+    // One LUT per bit: scale, scale_row, both scales and x (0 when no MAC: P holds).
+    const scaleNow = mux(scaleRow, sc1.slice(16 * t + 15, 16 * t), sc0.slice(16 * t + 15, 16 * t)).asSigned();
     aParts.push(mux(scale, mux(scaleRow, sums[1]!, sums[0]!), packWeightsHw(w0, w1)));
     bParts.push(mux(scale, scaleNow.sext(18), x.sext(18)));
     cParts.push(yFront);

@@ -14,7 +14,7 @@ import { MAX_WIDTH } from '../../hdl/types.ts';
 import { Fsm } from '../../hdl/fsm.ts';
 import { streamInput, streamWires } from '../../hdl/stream.ts';
 import { inRange1 } from '../common/bounds.ts';
-import { buildSkid, buildInputRegister } from '../common/skid.ts';
+import { buildSkid } from '../common/skid.ts';
 import { buildLane, laneCycles, type LaneTiming } from './lane.ts';
 import { buildGemvUnit, GEMV_CHUNK, GEMV_MAX_GROUP, GEMV_Y_BITS, GEMV_Y_ROWS, GEMV_SUM_READY, GEMV_Y_READY } from './gemv.ts';
 import { HEAD_SAT_BITS } from './norm.ts';
@@ -71,22 +71,24 @@ export function gemvCycles(o: { M: number; N: number; G: number; T: number; H: n
   const laneRows = (p: number): number => Math.max(0, Math.min(2 * T, M - p * R)); // lane 0 has the most
   let t = N / GEMV_X_PER_BEAT + 2; // the first MAC cycle (after the x beats and PREP)
   let drained = -Infinity; // first cycle with every lane's y empty
+  // The scale pair is free after a scaling's row-1 cycle r1 and full again at r1 + 3 (two
+  // beats); the first pair arrives in cycles 1 and 2.
+  let pairFull = 3;
   for (let p = 0; p < passes; p++) {
-    // Columns, with the scaling of group g - 1 after the first chunk of group g.
     let c = t; // next MAC cycle
     let firstScaled = false;
-    const scale = (at: number): number => {
-      // Two scaling cycles; a pass's first group waits until the previous rows have left.
-      const s0 = firstScaled ? at : Math.max(at, drained);
-      firstScaled = true;
-      return s0 + 1; // the row-1 cycle
-    };
     let last = -1; // the last scaling cycle
     for (let g = 0; g < groups; g++) {
       for (let ch = 0; ch < G / GEMV_CHUNK; ch++) {
+        const head = ch === 0 && g >= 1;
+        // A group's first chunk (g >= 1) starts when the scaling after it can run at once:
+        // the pair of group g - 1 is held and, for group 1, the previous pass's rows have left.
+        if (head) c = Math.max(c, pairFull, g === 1 ? drained : -Infinity);
         c += GEMV_CHUNK; // a chunk of MAC cycles; c is the cycle after it
-        if (ch === 0 && g >= 1) {
-          last = scale(c);
+        if (head) {
+          last = c + 1; // rows 0 and 1 scaled in cycles c and c + 1
+          firstScaled = true;
+          pairFull = last + 3;
           c = last + 1;
         }
       }
@@ -96,7 +98,10 @@ export function gemvCycles(o: { M: number; N: number; G: number; T: number; H: n
     const prevScaled = last === lastMac; // the last chunk triggered the previous group's scaling
     const waitStart = lastMac + 1;
     const scaleAt = prevScaled ? waitStart + (GEMV_SUM_READY - 1) : Math.max(waitStart + (GEMV_SUM_READY - 1), lastMac + GEMV_SUM_READY);
-    last = scale(scaleAt);
+    // The last group's scaling waits in SCALE for its pair and, as a pass's first, for the rows.
+    const s0 = Math.max(scaleAt, pairFull, firstScaled ? -Infinity : drained);
+    last = s0 + 1;
+    pairFull = last + 3;
     const emit = last + GEMV_Y_READY;
     drained = emit + beatsOf(laneRows(p)) + 1;
     t = emit + 1;
@@ -170,7 +175,10 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
     first_group: m.wire('g_first_group', u(1)), emit_start: m.wire('g_emit_start', u(1)),
   };
   const wBeat = m.wire('w_beat', u(H * T * 16));
-  const sBeat = m.wire('s_beat', u(H * T * 16));
+  // The scales of one group: row 0 of every tile and row 1, both held before the group's
+  // scaling may be scheduled (gemv.ts reads them on the tiles' B operand).
+  const sRow0 = m.reg('s_row0', u(H * T * 16), { domain: cd, reset: null });
+  const sRow1 = m.reg('s_row1', u(H * T * 16), { domain: cd, reset: null });
   const yEmpty: Expr[] = [];
   const R = 2 * T * H; // rows per pass
   const emitW = clog2(2 * T + 1);
@@ -220,7 +228,8 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
       emit,
       last_pass: lastPass,
       w: wBeat.slice((i + 1) * T * 16 - 1, i * T * 16),
-      s: sBeat.slice((i + 1) * T * 16 - 1, i * T * 16),
+      s0: sRow0.slice((i + 1) * T * 16 - 1, i * T * 16),
+      s1: sRow1.slice((i + 1) * T * 16 - 1, i * T * 16),
       tile_p: inst.out('gemv_p'),
       y: { kind: 'stream', side: 'source', valid: m.output(`y${i}_tvalid`, u(1)), ready: m.input(`y${i}_tready`, u(1)), data: m.output(`y${i}_tdata`, u(GEMV_Y_ROWS * GEMV_Y_BITS), `GEMV: ${GEMV_Y_ROWS} rows of this lane, row k at [48k+47:48k], signed, exact`), last: m.output(`y${i}_tlast`, u(1)) },
     }, { domain: cd });
@@ -256,15 +265,12 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const sIn = streamInput(m, 's', u(H * T * 16), { doc: 'GEMV scales of one group, two beats: row 0 of every tile, then row 1; lane i tile t at [(iT+t)*16 + 15 : (iT+t)*16]' });
   const x = streamWires(m, 'x_in', u(8 * GEMV_X_PER_BEAT));
   const w = streamWires(m, 'w_in', u(H * T * 16));
-  const sc = streamWires(m, 's_in', u(H * T * 16));
-  // A rejected GEMV start: x, w and s drop the beats their slices took (as the lanes do).
+  // A rejected GEMV start: x and w drop the beats their slices took (as the lanes do); s is
+  // taken only while a job runs.
   const gemvReject = m.wire('gemv_reject', u(1));
   m.instance('u_x_skid', buildSkid(u(8 * GEMV_X_PER_BEAT), { flush: true }), { in: xIn, out: x.source, flush: gemvReject }, { domain: cd });
   m.instance('u_w_skid', buildSkid(u(H * T * 16), { flush: true }), { in: wIn, out: w.source, flush: gemvReject }, { domain: cd });
-  // Scales come two beats per group, taken in the two scaling cycles: a pipeline register.
-  m.instance('u_s_reg', buildInputRegister(u(H * T * 16), { flush: true }), { in: sIn, out: sc.source, flush: gemvReject }, { domain: cd });
   wBeat.set(w.sink.data);
-  sBeat.set(sc.sink.data);
 
   const cw = clog2(maxN + 1);
   // MAC: columns; SCALE: the two scaling cycles of a group; GAP, WAIT: idle cycles (y pair,
@@ -291,6 +297,20 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   // scale_prev: col is the last column of the first chunk of a group g >= 1 (its compare of
   // col is made a column ahead, so only this flag sits in front of the state register).
   const scalePrevQ = m.reg('scale_prev', u(1), { domain: cd, reset: 0 });
+  // group_head: col is the first column of a group g >= 1. Its chunk may start only when the
+  // scaling of group g - 1 that follows it can run at once (scale_ok): the chunk's unpacking
+  // restarts the group sums 4 cycles after its last MAC, so that scaling must not wait.
+  const groupHeadQ = m.reg('group_head', u(1), { domain: cd, reset: 0 });
+  // The scale pair: s_have0 (row 0 held), s_have1 (both held). Beats are taken while a job
+  // runs and has pairs to come (s_more; s_recv_group, s_recv_rows count them), never ahead
+  // into the next job.
+  const sHave0 = m.reg('s_have0', u(1), { domain: cd, reset: 0 });
+  const sHave1 = m.reg('s_have1', u(1), { domain: cd, reset: 0 });
+  const sMore = m.reg('s_more', u(1), { domain: cd, reset: 0 });
+  const gw = clog2(Math.floor(maxN / G) + 1);
+  const sRecvGroup = m.reg('s_recv_group', u(gw), { domain: cd, reset: 0 });
+  const sLastGroup = m.reg('s_last_group', u(gw), { domain: cd, reset: 0 });
+  const sRecvRows = m.reg('s_recv_rows', u(17), { domain: cd, reset: 0 });
   const xbuf = m.memory('x_buf', { type: u(8 * GEMV_X_PER_BEAT), depth: Math.ceil(maxN / GEMV_X_PER_BEAT) });
   xbuf.attributes = { ram_style: 'distributed' }; // read without latency, a few LUTs deep
   const xaw = xbuf.addrWidth;
@@ -317,14 +337,31 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const allYEmpty = yEmpty.reduce((a, b) => a.and(b));
   // A MAC cycle needs a weight beat; INT4 takes two cycles per beat.
   const macFire = macFireW;
-  macFire.set(g.is('MAC').and(w.sink.valid));
+  const scaleOk = m.wire('scale_ok', sHave1.and(scaleFirst.not().or(allYEmpty)));
+  const macGateOk = m.wire('mac_gate_ok', groupHeadQ.not().or(scaleOk));
+  macFire.set(g.is('MAC').and(w.sink.valid).and(macGateOk));
   const chunkEnd = chunkPos.eq(GEMV_CHUNK - 1);
   // A scaling cycle takes its row's scale beat; before a pass's first group overwrites y,
   // the previous pass's rows must have left.
-  const scaleFire = m.wire('scale_fire', g.is('SCALE').and(sc.sink.valid).and(scaleFirst.not().or(allYEmpty)));
+  const scaleFire = m.wire('scale_fire', g.is('SCALE').and(scaleOk));
   x.sink.ready.set(g.is('LOADX'));
-  w.sink.ready.set(g.is('MAC').and(int4.not().or(phase)));
-  sc.sink.ready.set(scaleFire);
+  w.sink.ready.set(g.is('MAC').and(macGateOk).and(int4.not().or(phase)));
+  sIn.ready.set(g.is('IDLE').not().and(sMore).and(sHave1.not()));
+  m.when(sIn.fire, () => {
+    m.when(sHave0.not(), () => {
+      sRow0.set(sIn.data);
+      sHave0.set(1);
+    }).otherwise(() => {
+      sRow1.set(sIn.data);
+      sHave1.set(1);
+      // A pair is in: the next group's, or the first group of the next pass.
+      m.when(sRecvGroup.eq(sLastGroup), () => {
+        sRecvGroup.set(0);
+        sRecvRows.set(sRecvRows.sub(R).trunc(17));
+        sMore.set(sRecvRows.gt(R));
+      }).otherwise(() => sRecvGroup.set(sRecvGroup.add(1).trunc(gw)));
+    });
+  });
 
   gEn.set(g.isAny('MAC', 'SCALE', 'WAIT', 'TAIL'));
   gc.mac.set(macFire);
@@ -333,7 +370,8 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   gc.group_first.set(groupPos.lt(GEMV_CHUNK));
   gc.int4.set(int4);
   gc.phase.set(phase);
-  gc.x.set(xCur);
+  // x is 0 in a cycle with no MAC, so the tiles' running chunk sums hold through stalls.
+  gc.x.set(mux(macFire, xCur, lit(0, sT(8))));
   m.when(g.is('PREP').or(g.is('EMIT')), () => {
     xCur.set(xFirst.slice(7, 0).asSigned());
     xNext.set(xFirst.slice(15, 8).asSigned());
@@ -369,6 +407,13 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
     lastColQ.set(cfgCols.eq(1));
     colsDone.set(0);
     scalePrevQ.set(0);
+    groupHeadQ.set(0);
+    sHave0.set(0);
+    sHave1.set(0);
+    sMore.set(colsOk);
+    sRecvGroup.set(0);
+    sLastGroup.set(cfgCols.shr(clog2(G)).sub(1).trunc(gw));
+    sRecvRows.set(cfgRows.zext(17));
     phase.set(0);
     scaleRow.set(0);
     scaleFirst.set(1);
@@ -388,6 +433,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
     lastColQ.set(col.zext(cw + 1).add(2).eq(nCols));
     m.when(lastCol, () => colsDone.set(1));
     scalePrevQ.set(groupPos.eq(GEMV_CHUNK - 2).and(groupIdx.ne(0)));
+    groupHeadQ.set(groupPos.eq(G - 1));
     m.when(chunkEnd, () => {
       // The first chunk of group g (g >= 1) is done: group g - 1 is unpacked, scale it now,
       // before this chunk's unpacking restarts the sums.
@@ -404,6 +450,8 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   m.when(scaleFire, () => {
     scaleRow.set(scaleRow.not());
     m.when(scaleRow, () => {
+      sHave0.set(0);
+      sHave1.set(0);
       scaleFirst.set(0);
       waitCount.set(0);
       // After the last group's scaling: wait for y. After another group's: back to the
@@ -432,6 +480,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
       lastColQ.set(nCols.eq(1));
       colsDone.set(0);
       scalePrevQ.set(0);
+      groupHeadQ.set(0);
       scaleFirst.set(1);
       g.goto('MAC');
     });
