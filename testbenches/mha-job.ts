@@ -43,6 +43,8 @@ export function renderMhaJobTestbench(o: MhaJobTbOptions): string {
     LW: need('cfg_len'),
     HW: need('cfg_heads'),
     SW: need('status_sat'),
+    WW: need('w_tdata'),
+    WCH: wideChunks(need('w_tdata')),
   });
 }
 
@@ -74,8 +76,18 @@ export interface TbJob {
 
 const hex = (v: bigint | number): string => BigInt(v).toString(16);
 
+/**
+ * w and s beats are H T 16 bits (17,152 at the default design), more than Verilator's $fscanf
+ * takes (8,192 bits): each beat is written as lines of WIDE_CHUNK bits, lowest first.
+ */
+export const WIDE_CHUNK = 4096;
+export const wideChunks = (bits: number): number => Math.max(1, Math.ceil(bits / WIDE_CHUNK));
+const chunkLines = (v: bigint, chunks: number): string[] =>
+  Array.from({ length: chunks }, (_, k) => hex((v >> BigInt(k * WIDE_CHUNK)) & ((1n << BigInt(WIDE_CHUNK)) - 1n)));
+
 /** The files of a job list: `jobs`, and per stream (q0, kv0, q1, ..., x, w, s) its beats. */
-export function mhaJobFiles(H: number, jobs: readonly TbJob[]): Map<string, string> {
+export function mhaJobFiles(H: number, wideBits: number, jobs: readonly TbJob[]): Map<string, string> {
+  const chunks = wideChunks(wideBits);
   const files = new Map<string, string[]>([['jobs', []], ['x', []], ['w', []], ['s', []]]);
   for (let i = 0; i < H; i++) {
     files.set(`q${i}`, []);
@@ -90,7 +102,8 @@ export function mhaJobFiles(H: number, jobs: readonly TbJob[]): Map<string, stri
       for (const b of j.q[i]!) add(`q${i}`, `${b.last ? 1 : 0} ${hex(b.data)}`);
       for (const b of j.kv[i]!) add(`kv${i}`, `${b.last ? 1 : 0} ${hex(b.data)}`);
     }
-    for (const s of ['x', 'w', 's'] as const) for (const b of j[s]) add(s, hex(b));
+    for (const b of j.x) add('x', hex(b));
+    for (const s of ['w', 's'] as const) for (const b of j[s]) for (const line of chunkLines(b, chunks)) add(s, line);
   }
   return new Map([...files].map(([k, v]) => [k, v.join('\n') + '\n']));
 }

@@ -23,9 +23,8 @@ describe('GEMV unpacking', () => {
   });
 });
 
-// The cases with valid gaps FAIL today (reported): the tiles keep multiplying in a stalled MAC
-// cycle with whatever tdata the source shows while tvalid is low (zeros, shown here before,
-// hid it). See verify/swiftkv/mha.test.ts.
+// Sources show the next beat's tdata while tvalid is low (zeros, shown here before, hid tiles
+// that kept multiplying in stalled MAC cycles; fixed in 0f849ef).
 describe('GEMV on the MHA top', () => {
   for (const [H, P, G, M, N, int4, extreme, vp, rp] of [[1, 4, 8, 20, 16, 0, 0, 100, 100], [1, 4, 16, 20, 16, 1, 0, 100, 100], [1, 1, 8, 70, 16, 0, 0, 100, 100], [1, 1, 16, 61, 64, 1, 0, 100, 100], [2, 1, 8, 100, 24, 0, 1, 100, 100], [1, 1, 8, 70, 40, 1, 0, 50, 40], [2, 4, 16, 40, 32, 0, 0, 100, 100], [1, 4, 8, 20, 16, 1, 0, 100, 100], [2, 4, 16, 130, 48, 0, 1, 100, 100], [3, 1, 8, 50, 24, 1, 1, 70, 60], [2, 4, 32, 77, 64, 0, 0, 60, 50]] as const) {
     it(`H=${H} P=${P} G=${G} M=${M} N=${N} ${int4 ? 'INT4' : 'INT8'}${extreme ? ' extreme' : ''} valid=${vp} ready=${rp}`, () => {

@@ -310,7 +310,7 @@ export async function runMhaRtl(params: MhaParams, jobs: readonly MhaJob[], opts
   const rtl = await buildMhaRtl(params, opts.simulator, opts.mutation);
   const g = rtl.geometry;
   return withTempDir('mha-', async (work) => {
-    const files = mhaJobFiles(g.H, jobs.map((j, k) => jobStreams(j, g, opts.gaps?.[k] ?? 0)));
+    const files = mhaJobFiles(g.H, g.H * g.T * 16, jobs.map((j, k) => jobStreams(j, g, opts.gaps?.[k] ?? 0)));
     const plusargs: Record<string, string | number> = { seed: opts.seed, vprob: opts.vprob, rprob: opts.rprob, maxcycles: opts.maxCycles ?? 2_000_000 };
     for (const [name, text] of files) {
       const f = path.join(work, `${name}.hex`);

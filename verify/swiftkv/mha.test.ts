@@ -7,15 +7,8 @@
  * are offered as a source that does not check would offer them, a good attention job and a
  * good GEMV job run exactly with status_error 0 in every cycle from start to done.
  *
- * FAILS today (reported, GEMV datapath in gemv.ts / mha.ts, not the status logic): every
- * attention and status check passes, but y differs from gemvGolden
- * - whenever an x/w/s source has valid gaps: the tiles keep multiplying during a stalled MAC
- *   cycle, with the tdata the source shows while tvalid is low (the job testbench shows the
- *   next beat; the old TypeScript drivers showed zeros, which hid it). Gating the tiles' x
- *   operand with mac_fire makes every such case exact on the TypeScript simulator;
- * - in the odd rows (or all rows) of a pass after the first when a group's scaling waits for
- *   the previous pass's y to drain (P = 4: 76 rows per lane, G = 8 and N >= 16): the next
- *   group's first chunk restarts the group sums before the delayed scaling reads them.
+ * The job testbench shows the next beat's tdata while tvalid is low, so a datapath that uses
+ * data without valid fails here (it found the GEMV stall bug fixed in 0f849ef).
  */
 import { describe, it, expect } from 'vitest';
 import { testCases, mhaCaseName, runCaseRtl, statusJobs, BAD_JOB_KINDS, PARAMS_A, PARAMS_B } from './mha.regress.ts';
