@@ -99,7 +99,7 @@ export function buildLaneRtl(params: LaneParamsInput, simulator: SimulatorName, 
   return b;
 }
 
-/** The jobs file the testbench reads (every field at full width: see lane_tb.v.hbs). */
+/** The jobs file the testbench reads (every field at full width: see lane_job_tb.v.hbs). */
 export function laneJobsText(c: LaneConfig, jobs: readonly LaneHeadsJob[]): string {
   const hex = (v: bigint, bits: number): string => v.toString(16).padStart(Math.ceil(bits / 4), '0');
   const lines: string[] = [];
