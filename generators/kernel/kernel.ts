@@ -319,9 +319,18 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   }
 
   // ---- read data to the array ---------------------------------------------------------------------
-  // x: DW words to 8-byte beats. A last partial word's extra beats stay in the converter until
-  // the next job clears it.
-  m.instance('u_x_width', buildWidthConverter(c.DW, 64), { in: io[0]!.data, out: xS.source, clear }, { domain: cd });
+  // x: DW words to 8-byte beats, exactly N/8 of them to the array: the extra beats of a last
+  // partial word must not reach it (its input slice would keep them into the next job); they
+  // stay in the converter until the next job clears it.
+  const xBeats = streamWires(m, 'x_beats', u(64));
+  m.instance('u_x_width', buildWidthConverter(c.DW, 64), { in: io[0]!.data, out: xBeats.source, clear }, { domain: cd });
+  const xLeft = m.reg('x_beats_left', u(13), { domain: cd, reset: 0 });
+  const xOpen = xLeft.ne(0);
+  m.when(enter, () => xLeft.set(cols.trunc(16).shr(3).trunc(13)));
+  xS.source.valid.set(xBeats.sink.valid.and(xOpen));
+  xS.source.data.set(xBeats.sink.data);
+  xBeats.sink.ready.set(xS.source.ready.and(xOpen));
+  m.when(xS.source.valid.and(xS.source.ready), () => xLeft.set(xLeft.sub(1).trunc(13)));
   // q: DW words to PW beats, head h to lane h mod H, B beats per head.
   const qBeats = streamWires(m, 'q_beats', u(c.PW));
   m.instance('u_q_width', buildWidthConverter(c.DW, c.PW), { in: io[1]!.data, out: qBeats.source, clear }, { domain: cd });
