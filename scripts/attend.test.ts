@@ -53,7 +53,9 @@ describe('npm run attend', () => {
     await withTensors(2, 9, 16, async (dir) => {
       const r = await run(dir, ['--pe', '4', '--sim', 'icarus']);
       expect(r.exitCode, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/\| 0 \| \d+ \| [\d.]+ \| 4\.00 \| \d+ \| [\d.e-]+ \| yes \| - \|/);
+      // One lane job of both heads: measured cycles equal laneCycles; bound 2 x 9 x B (B = 4).
+      expect(r.stdout).toMatch(/\| 0 \| 2 \| (\d+) \| \1 \| [\d.]+ \| 72 \|/);
+      for (const h of [0, 1]) expect(r.stdout).toMatch(new RegExp(`\\| ${h} \\| [\\d.e-]+ \\| yes \\| - \\|`));
       expect(r.stderr).toBe('');
       const o = readNpy(join(dir, 'o.npy'));
       expect(o.shape).toEqual([2, 16]);
@@ -95,8 +97,8 @@ describe('npm run attend', () => {
     await withTensors(1, 2, 16, async (dir) => {
       expectUsage(await run(dir, ['--fast']), 'unknown option --fast; see `npm run attend -- --help`');
       expectUsage(await run(dir, ['extra']), "unexpected argument 'extra'");
-      expectUsage(await run(dir, ['--pe', '-4']), '--pe -4 is out of range: accepted integers 1..1024');
-      expectUsage(await run(dir, ['--pe', '2.5']), "--pe '2.5' is not a plain decimal integer: accepted integers 1..1024");
+      expectUsage(await run(dir, ['--pe', '-4']), '--pe -4 is out of range: accepted integers 1..128');
+      expectUsage(await run(dir, ['--pe', '2.5']), "--pe '2.5' is not a plain decimal integer: accepted integers 1..128");
       expectUsage(await run(dir, ['--max-context', '0x10']), "--max-context '0x10' is not a plain decimal integer: accepted integers 1..16777216");
       expectUsage(await run(dir, ['--sim', 'xsim']), "--sim 'xsim' is not supported: accepted verilator, icarus");
       expectUsage(await run(dir, ['--on-saturation', 'ignore']), "--on-saturation 'ignore' is not supported: accepted fail, warn");
@@ -127,7 +129,8 @@ describe('npm run attend', () => {
     await withTensors(1, 1, 16, async (dir) => {
       const r = await run(dir, ['--pe', '4', '--max-context', '1']);
       expect(r.exitCode, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/\| 0 \| \d+ \| .* \| yes \| - \|/);
+      expect(r.stdout).toMatch(/\| 0 \| 1 \| (\d+) \| \1 \|/);
+      expect(r.stdout).toMatch(/\| 0 \| [\d.e-]+ \| yes \| - \|/);
     });
   }, 120_000);
 });
@@ -202,7 +205,8 @@ describe('help', () => {
     const r = await attend(['--help']);
     expect(r.exitCode).toBe(0);
     for (const opt of ['--q', '--k', '--v', '--out', '--pe', '--sim', '--rescale', '--max-context', '--on-saturation']) expect(r.stdout).toContain(opt);
-    expect(r.stdout).toContain('1 score: ');
+    for (const stage of ['0 score: ', '1 exp2in: ', '2 acc: ', '3 out: ']) expect(r.stdout).toContain(stage);
+    expect(r.stdout).toContain('--kernel');
     expect(r.stdout).toContain('Exit codes: 0 done; 2 a problem with');
   });
 });
