@@ -70,7 +70,7 @@ export function gemvCycles(o: { M: number; N: number; G: number; T: number; H: n
   const beatsOf = (rows: number): number => Math.ceil(rows / GEMV_Y_ROWS);
   const laneRows = (p: number): number => Math.max(0, Math.min(2 * T, M - p * R)); // lane 0 has the most
   let t = N / GEMV_X_PER_BEAT + 2; // the first MAC cycle (after the x beats and PREP)
-  let drained = -Infinity; // first cycle with every lane's y empty
+  let drained = -Infinity; // first cycle with every lane's y empty (the scaling gate sees it a cycle later)
   // The scale pair is free after a scaling's row-1 cycle r1 and full again at r1 + 3 (two
   // beats); the first pair arrives in cycles 1 and 2.
   let pairFull = 3;
@@ -83,7 +83,7 @@ export function gemvCycles(o: { M: number; N: number; G: number; T: number; H: n
         const head = ch === 0 && g >= 1;
         // A group's first chunk (g >= 1) starts when the scaling after it can run at once:
         // the pair of group g - 1 is held and, for group 1, the previous pass's rows have left.
-        if (head) c = Math.max(c, pairFull, g === 1 ? drained : -Infinity);
+        if (head) c = Math.max(c, pairFull, g === 1 ? drained + 1 : -Infinity);
         c += GEMV_CHUNK; // a chunk of MAC cycles; c is the cycle after it
         if (head) {
           last = c + 1; // rows 0 and 1 scaled in cycles c and c + 1
@@ -99,7 +99,7 @@ export function gemvCycles(o: { M: number; N: number; G: number; T: number; H: n
     const waitStart = lastMac + 1;
     const scaleAt = prevScaled ? waitStart + (GEMV_SUM_READY - 1) : Math.max(waitStart + (GEMV_SUM_READY - 1), lastMac + GEMV_SUM_READY);
     // The last group's scaling waits in SCALE for its pair and, as a pass's first, for the rows.
-    const s0 = Math.max(scaleAt, pairFull, firstScaled ? -Infinity : drained);
+    const s0 = Math.max(scaleAt, pairFull, firstScaled ? -Infinity : drained + 1);
     last = s0 + 1;
     pairFull = last + 3;
     const emit = last + GEMV_Y_READY;
@@ -337,7 +337,12 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const allYEmpty = yEmpty.reduce((a, b) => a.and(b));
   // A MAC cycle needs a weight beat; INT4 takes two cycles per beat.
   const macFire = macFireW;
-  const scaleOk = m.wire('scale_ok', sHave1.and(scaleFirst.not().or(allYEmpty)));
+  // Every lane's y empty, a cycle late: the gate of a pass's first scaling reads a register,
+  // not the AND of the lanes' flags (that path ran on into mac and the state register). Late
+  // only when the rows have just left (no y refills before that gate is read).
+  const allYEmptyQ = m.reg('all_y_empty_q', u(1), { domain: cd, reset: 0 });
+  allYEmptyQ.set(allYEmpty);
+  const scaleOk = m.wire('scale_ok', sHave1.and(scaleFirst.not().or(allYEmptyQ)));
   const macGateOk = m.wire('mac_gate_ok', groupHeadQ.not().or(scaleOk));
   macFire.set(g.is('MAC').and(w.sink.valid).and(macGateOk));
   const chunkEnd = chunkPos.eq(GEMV_CHUNK - 1);
