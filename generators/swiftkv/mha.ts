@@ -346,8 +346,8 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const macGateOk = m.wire('mac_gate_ok', groupHeadQ.not().or(scaleOk));
   macFire.set(g.is('MAC').and(w.sink.valid).and(macGateOk));
   const chunkEnd = chunkPos.eq(GEMV_CHUNK - 1);
-  // A scaling cycle takes its row's scale beat; before a pass's first group overwrites y,
-  // the previous pass's rows must have left.
+  // A scaling cycle reads its row's scales from the held pair; before a pass's first group
+  // overwrites y, the previous pass's rows must have left (scale_ok).
   const scaleFire = m.wire('scale_fire', g.is('SCALE').and(scaleOk));
   x.sink.ready.set(g.is('LOADX'));
   w.sink.ready.set(g.is('MAC').and(macGateOk).and(int4.not().or(phase)));
