@@ -106,8 +106,9 @@ export function gemvCycles(o: { M: number; N: number; G: number; T: number; H: n
     drained = emit + beatsOf(laneRows(p)) + 1;
     t = emit + 1;
   }
-  // After the last emit: the rows leave, then DRAIN sees every lane empty and done follows.
-  return drained + 1;
+  // After the last emit: the rows leave, DRAIN sees every lane empty a cycle later (registered)
+  // and done follows.
+  return drained + 2;
 }
 
 export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timing: LaneTiming; tiles: number } {
@@ -337,11 +338,12 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   const allYEmpty = yEmpty.reduce((a, b) => a.and(b));
   // A MAC cycle needs a weight beat; INT4 takes two cycles per beat.
   const macFire = macFireW;
-  // Every lane's y empty, a cycle late: the gate of a pass's first scaling reads a register,
-  // not the AND of the lanes' flags (that path ran on into mac and the state register). Late
-  // only when the rows have just left (no y refills before that gate is read).
+  // Every lane's y empty, a cycle late: the gate of a pass's first scaling and DRAIN's exit
+  // read a register, not the AND of the lanes' flags (that path ran on into mac and the state
+  // register). Cleared in the EMIT cycle, whose copy fills the y streams a cycle later, so the
+  // first DRAIN cycle never reads the empty streams of before the copy.
   const allYEmptyQ = m.reg('all_y_empty_q', u(1), { domain: cd, reset: 0 });
-  allYEmptyQ.set(allYEmpty);
+  allYEmptyQ.set(allYEmpty.and(g.is('EMIT').not()));
   const scaleOk = m.wire('scale_ok', sHave1.and(scaleFirst.not().or(allYEmptyQ)));
   const macGateOk = m.wire('mac_gate_ok', groupHeadQ.not().or(scaleOk));
   macFire.set(g.is('MAC').and(w.sink.valid).and(macGateOk));
@@ -490,7 +492,7 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
       g.goto('MAC');
     });
   });
-  m.when(g.is('DRAIN').and(allYEmpty), () => {
+  m.when(g.is('DRAIN').and(allYEmptyQ), () => {
     g.goto('IDLE');
     gDone.set(1);
   });
