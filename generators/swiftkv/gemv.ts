@@ -22,11 +22,11 @@
  * to y_r. |y| <= N * 2^14 * 2^15 = N * 2^29 < 2^47 for N < 2^18: exact in the 48-bit P.
  * GEMV adds multiplexers, adders and registers around the tiles, never a multiplier.
  *
- * After a pass (every column of a block of rows), y is copied to an output shift register and
- * leaves on the lane's y stream one row per cycle while the next pass runs.
+ * After a pass (every column of a block of rows), y leaves on the lane's y stream, four rows per
+ * beat, while the next pass runs: the tiles' y registers shift towards tile 0 by a beat's rows.
  * Row order of a lane's block: tile 0 row 0, tile 0 row 1, tile 1 row 0, ...
  */
-import { Module, u, s, mux, lit, cat, clog2, exprArith as A, type Expr } from '../../hdl/index.ts';
+import { Module, u, s, mux, lit, cat, clog2, exprArith as A, type Expr, type Signal } from '../../hdl/index.ts';
 import { addWithCarry } from './golden.ts';
 import { streamOutput } from '../../hdl/stream.ts';
 
@@ -109,7 +109,6 @@ export function buildGemvUnit(p: GemvUnitParams): Module {
   if (hit) return hit;
   const T = p.tiles;
   const rowsPerLane = 2 * T;
-  const beats = Math.ceil(rowsPerLane / GEMV_Y_ROWS);
   const m = new Module(name);
   m.doc = `GEMV datapath of one lane around its ${T} DSP tiles: packed weights in, chunk unpacking, group sums, scaling on the tiles, y out ${GEMV_Y_ROWS} rows per beat.`;
   m.generator = { name: 'generators/swiftkv/gemv.ts buildGemvUnit', params: { ...p } };
@@ -161,7 +160,7 @@ export function buildGemvUnit(p: GemvUnitParams): Module {
   const aParts: Expr[] = [];
   const bParts: Expr[] = [];
   const cParts: Expr[] = [];
-  const rows: Expr[] = [];
+  const yPairs: { front: Signal; back: Signal; p: Expr }[] = [];
   for (let t = 0; t < T; t++) {
     const wt = w.slice(16 * t + 15, 16 * t);
     const w8 = [wt.slice(7, 0).asSigned(), wt.slice(15, 8).asSigned()];
@@ -186,11 +185,7 @@ export function buildGemvUnit(p: GemvUnitParams): Module {
     });
     const yFront = m.reg(`t${t}_y_front`, s(GEMV_Y_BITS), dom);
     const yBack = m.reg(`t${t}_y_back`, s(GEMV_Y_BITS), dom);
-    m.when(shift, () => {
-      yFront.set(yBack);
-      yBack.set(pt);
-    });
-    rows.push(yFront, yBack);
+    yPairs.push({ front: yFront, back: yBack, p: pt });
     // One LUT per bit: scale, scale_row, both scales and x (0 when no MAC: P holds).
     const scaleNow = mux(scaleRow, sc1.slice(16 * t + 15, 16 * t), sc0.slice(16 * t + 15, 16 * t)).asSigned();
     aParts.push(mux(scale, mux(scaleRow, sums[1]!, sums[0]!), packWeightsHw(w0, w1)));
@@ -201,28 +196,37 @@ export function buildGemvUnit(p: GemvUnitParams): Module {
   outB.set(cat(...bParts.reverse()));
   outC.set(cat(...cParts.reverse()));
 
-  // Output: straight from the y registers, GEMV_Y_ROWS rows per beat (rows past the lane's
-  // count are sent as 0 with tkeep low).
+  // Output: the y registers form a chain that shifts GEMV_Y_ROWS rows (two tiles) towards
+  // tile 0 per beat, so a beat is always tiles 0 and 1: a 2:1 multiplexer per bit instead of a
+  // multiplexer over every beat. The scaling shift (y_shift) never meets an output shift: a
+  // pass's first scaling waits until the rows have left. Past tile T - 1 the chain reads 0
+  // (the rows past 2T of the last beat, tkeep low).
   const left = m.reg('rows_left', u(clog2(rowsPerLane + 1)), { domain: cd, reset: 0 });
-  const beat = m.reg('out_beat', u(clog2(beats + 1)), { domain: cd, reset: 0 });
   const lastOfJob = m.reg('out_last_pass', u(1), { domain: cd, reset: 0 });
   // left != 0 kept as a flag: y_empty feeds the controller's state logic through an AND of lanes.
   const hasRows = m.reg('y_has_rows', u(1), { domain: cd, reset: 0 });
   m.when(emitStart, () => {
     left.set(emit.resize(left.width));
     hasRows.set(emit.ne(0));
-    beat.set(0);
     lastOfJob.set(lastPass);
   }).elsewhen(y.fire, () => {
     left.set(mux(left.le(GEMV_Y_ROWS), lit(0, left.type), left.sub(GEMV_Y_ROWS).trunc(left.width)));
     hasRows.set(left.gt(GEMV_Y_ROWS));
-    beat.set(beat.add(1).trunc(beat.width));
   });
-  const padded = [...rows, ...Array.from({ length: beats * GEMV_Y_ROWS - rowsPerLane }, () => lit(0, s(GEMV_Y_BITS)))];
-  let word: Expr = cat(...padded.slice(0, GEMV_Y_ROWS).reverse());
-  for (let b = 1; b < beats; b++) word = mux(beat.eq(b), cat(...padded.slice(b * GEMV_Y_ROWS, (b + 1) * GEMV_Y_ROWS).reverse()), word);
+  const zero = lit(0, s(GEMV_Y_BITS));
+  yPairs.forEach((pair, t) => {
+    const next = yPairs[t + 2];
+    m.when(shift, () => {
+      pair.front.set(pair.back);
+      pair.back.set(pair.p);
+    }).elsewhen(y.fire, () => {
+      pair.front.set(next ? next.front : zero);
+      pair.back.set(next ? next.back : zero);
+    });
+  });
+  const head = [yPairs[0]!.front, yPairs[0]!.back, yPairs[1]?.front ?? zero, yPairs[1]?.back ?? zero];
   y.valid.set(hasRows);
-  y.data.set(word);
+  y.data.set(cat(...head.reverse()));
   y.last!.set(lastOfJob.and(left.le(GEMV_Y_ROWS)));
   yKeep.set(cat(...Array.from({ length: GEMV_Y_ROWS }, (_, k) => left.gt(k)).reverse()));
   yEmpty.set(hasRows.not());
