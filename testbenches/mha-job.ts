@@ -38,7 +38,7 @@ export function renderMhaJobTestbench(o: MhaJobTbOptions): string {
     dut: o.dut,
     H: o.H,
     decls: o.ports.filter((p) => p.name !== 'clk').map(decl).join('\n'),
-    conns: ['.clk(clk)', ...o.ports.filter((p) => p.name !== 'clk').map((p) => `.${p.name}(${p.name})`)].join(', '),
+    conns: ['.clk(clk)', ...o.ports.filter((p) => p.name !== 'clk').map((p) => `.${p.name}(${connection(p, width)})`)].join(', '),
     lanes: Array.from({ length: o.H }, (_, i) => ({ i, SW: need(`o${i}_tuser`) })),
     LW: need('cfg_len'),
     HW: need('cfg_heads'),
@@ -192,4 +192,15 @@ export function parseMhaJobOutput(text: string, shape: TbOutputShape): { jobs: T
     }
   }
   return { jobs };
+}
+
+/**
+ * What the DUT sees on a port: an input stream's data, last, user and keep are undefined
+ * (all x) while its tvalid is low, as AXI-Stream allows, so a four-state simulator shows any
+ * use of them outside a beat (Verilator reads x as 0).
+ */
+function connection(p: { name: string; direction: string; width: number }, width: ReadonlyMap<string, number>): string {
+  const m = /^(.*)_(tdata|tlast|tuser|tkeep)$/.exec(p.name);
+  if (p.direction !== 'input' || !m || width.get(`${m[1]}_tvalid`) === undefined) return p.name;
+  return `${m[1]}_tvalid ? ${p.name} : {${p.width}{1'bx}}`;
 }

@@ -165,8 +165,12 @@ export function buildGemvUnit(p: GemvUnitParams): Module {
     const wt = w.slice(16 * t + 15, 16 * t);
     const w8 = [wt.slice(7, 0).asSigned(), wt.slice(15, 8).asSigned()];
     const nib = (k: number): Expr => wt.slice(4 * k + 3, 4 * k).asSigned().sext(8);
-    const w0 = mux(int4, mux(phase, nib(2), nib(0)), w8[0]!);
-    const w1 = mux(int4, mux(phase, nib(3), nib(1)), w8[1]!);
+    // Weights are 0 outside MAC cycles (x is too): w's data is undefined while its tvalid is low
+    // (AXI-Stream), and x 0 alone would leave X * 0 = X in a four-state simulator's P. The gate
+    // is a sixth input of the weight-select LUT.
+    const zero8 = lit(0, s(8));
+    const w0 = mux(mac, mux(int4, mux(phase, nib(2), nib(0)), w8[0]!), zero8);
+    const w1 = mux(mac, mux(int4, mux(phase, nib(3), nib(1)), w8[1]!), zero8);
     // Unpacking (unpackChunkHw), registered, then the group sums with S1's +1 as carry-in.
     const pt = tileP.slice((t + 1) * GEMV_Y_BITS - 1, t * GEMV_Y_BITS).asSigned();
     const up = unpackChunkHw(pt);
