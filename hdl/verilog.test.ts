@@ -161,3 +161,20 @@ describe('module emission', () => {
     expect(emitModule(m)).toMatchSnapshot();
   });
 });
+
+describe('long lines', () => {
+  it('breaks a concatenation too long for one line into one item per line (Verilator reads 40,000 tokens a line)', () => {
+    const m = new Module('wide_cat');
+    const a = m.input('a', u(8));
+    const b = m.input('b', u(8));
+    const sel = m.input('sel', u(1));
+    const parts = Array.from({ length: 1000 }, (_, k) => mux(sel, a, b.xor(lit(k % 256, u(8)))));
+    m.output('y', u(8 * 1000)).set(cat(...parts));
+    const text = emitModule(m);
+    const longest = Math.max(...text.split('\n').map((l) => l.length));
+    expect(longest, 'longest line').toBeLessThanOrEqual(20000);
+    expect(text).toMatch(/,\n {4}sel \? a : /);
+    // A short concatenation stays on one line.
+    expect(body((i) => cat(i.a!, i.b!), { a: u(4), b: u(4) })).toContain('{a, b}');
+  });
+});

@@ -23,6 +23,16 @@ import { pruneFor, readExprs, auxiliaryExprs } from './stmt.ts';
 import { assertClean } from './checks.ts';
 import { createHash } from 'node:crypto';
 
+
+/** Longest list the emitter writes on one line (Verilator reads at most 40,000 tokens a line). */
+const MAX_LIST_CHARS = 20000;
+
+/** Items joined by ', ', or one per line when they would make a line too long for the tools. */
+function joinList(items: readonly string[]): string {
+  const flat = items.join(', ');
+  return flat.length <= MAX_LIST_CHARS ? flat : items.join(',\n    ');
+}
+
 export interface EmitOptions {
   /** Run the design checks first (default true); errors throw HdlCheckError. */
   check?: boolean;
@@ -421,7 +431,7 @@ class ModuleEmitter {
       case 'slice':
         return this.select(n.a, n.hi, n.lo);
       case 'concat':
-        return { text: `{${n.parts.map((p) => this.expr(p).text).join(', ')}}`, atomic: true };
+        return { text: `{${joinList(n.parts.map((p) => this.expr(p).text))}}`, atomic: true };
       case 'zext':
         return this.extend(n.a.signed ? n.a.asUnsigned() : n.a, e.width);
       case 'sext':
@@ -668,7 +678,7 @@ class ModuleEmitter {
     const unused = this.unusedBits();
     if (unused.length > 0) {
       out.push('', '  // Bits no logic reads (dropped on purpose by a trunc or slice); named for lint.');
-      out.push(`  wire _unused_ok = &{1'b0, ${unused.join(', ')}, 1'b0};`);
+      out.push(`  wire _unused_ok = &{${joinList(["1'b0", ...unused, "1'b0"])}};`);
     }
     out.push('', 'endmodule', '', '`default_nettype wire', '');
     return out.join('\n');
