@@ -4,7 +4,7 @@
  * entries: the output register and one skid register that catches the beat arriving in the
  * cycle the output stalls. The stream inputs of the lane go through one before any arithmetic.
  */
-import { Module, u, mux, type HwType } from '../../hdl/index.ts';
+import { Module, u, mux, cat, type Expr, type HwType, type ClockDomain } from '../../hdl/index.ts';
 import { streamInput, streamOutput } from '../../hdl/stream.ts';
 
 export function skidName(data: HwType, last: boolean, flush = false): string {
@@ -36,23 +36,20 @@ export function buildSkid(data: HwType, opts: SliceOptions = {}): Module {
   const w = data.width + (opts.last ? 1 : 0);
   const inWord = opts.last ? i.data.zext(w).or(i.last!.zext(w).shl(data.width).trunc(w)) : i.data;
   const outValid = m.reg('out_valid_q', u(1), { domain: cd, reset: 0 });
-  const outWord = m.reg('out_word', u(w), { domain: cd, reset: null });
   const skidValid = m.reg('skid_valid', u(1), { domain: cd, reset: 0 });
-  const skidWord = m.reg('skid_word', u(w), { domain: cd, reset: null });
   const inReady = m.reg('in_ready_q', u(1), { domain: cd, reset: 1 }); // empty after reset
   const inFire = i.valid.and(inReady);
   const outFree = o.ready.or(outValid.not());
   m.when(outFree, () => {
     outValid.set(skidValid.or(inFire));
-    outWord.set(mux(skidValid, skidWord, inWord));
     skidValid.set(skidValid.and(inFire));
-    m.when(skidValid, () => skidWord.set(inWord));
   }).otherwise(() => {
-    m.when(inFire, () => {
-      skidValid.set(1);
-      skidWord.set(inWord);
-    });
+    m.when(inFire, () => skidValid.set(1));
   });
+  // The words: the output register loads when it is free (from the skid register if that holds
+  // a beat), the skid register when a beat arrives that the output cannot take.
+  const ctl = { outLoad: outFree, fromSkid: skidValid, skidLoad: mux(outFree, skidValid, inFire) };
+  const outWord = w > SKID_CHUNK_ABOVE ? chunkedWords(m, inWord, ctl, cd) : words(m, inWord, ctl, cd);
   // Ready next cycle unless the skid register will be full.
   inReady.set(m.wire('skid_next_empty', mux(outFree, skidValid.and(inFire).not(), skidValid.not().and(inFire.not()))));
   if (opts.flush) {
@@ -69,6 +66,56 @@ export function buildSkid(data: HwType, opts: SliceOptions = {}): Module {
   if (o.last) o.last.set(outWord.bit(data.width));
   cache.set(name, m);
   return m;
+}
+
+/** Wider slices keep their words in chunk modules (synthesised once, not as one wide register). */
+const SKID_CHUNK_ABOVE = 4096;
+const SKID_CHUNK = 2048;
+
+interface WordControl {
+  outLoad: Expr;
+  fromSkid: Expr;
+  skidLoad: Expr;
+}
+
+/** The two word registers of a slice: out_word (returned) and skid_word. */
+function words(m: Module, inWord: Expr, c: WordControl, cd: ClockDomain): Expr {
+  const outWord = m.reg('out_word', inWord.type, { domain: cd, reset: null });
+  const skidWord = m.reg('skid_word', inWord.type, { domain: cd, reset: null });
+  m.when(c.outLoad, () => outWord.set(mux(c.fromSkid, skidWord, inWord)));
+  m.when(c.skidLoad, () => skidWord.set(inWord));
+  return outWord;
+}
+
+/** The words of a slice `width` bits wide, with their loads as inputs. */
+function buildSkidWords(width: number): Module {
+  const name = `skid_words_w${width}`;
+  const hit = cache.get(name);
+  if (hit) return hit;
+  const m = new Module(name);
+  m.doc = 'Word registers of a wide stream slice (its control is in the slice).';
+  m.generator = { name: 'generators/common/skid.ts buildSkidWords', params: { width } };
+  const cd = m.clockDomain();
+  const inWord = m.input('in_word', u(width));
+  const c = {
+    outLoad: m.input('out_load', u(1), 'the output register takes a word'),
+    fromSkid: m.input('from_skid', u(1), "... the skid register's, not in_word"),
+    skidLoad: m.input('skid_load', u(1), 'the skid register takes in_word'),
+  };
+  m.output('out_data', u(width), 'the output register').set(words(m, inWord, c, cd));
+  cache.set(name, m);
+  return m;
+}
+
+/** The words of a wide slice in SKID_CHUNK-bit chunk modules (one module for all full chunks). */
+function chunkedWords(m: Module, inWord: Expr, c: WordControl, cd: ClockDomain): Expr {
+  const parts: Expr[] = [];
+  for (let lo = 0, k = 0; lo < inWord.width; lo += SKID_CHUNK, k++) {
+    const hi = Math.min(inWord.width, lo + SKID_CHUNK) - 1;
+    const chunk = m.instance(`u_words${k}`, buildSkidWords(hi - lo + 1), { in_word: inWord.slice(hi, lo), out_load: c.outLoad, from_skid: c.fromSkid, skid_load: c.skidLoad }, { domain: cd });
+    parts.push(chunk.out('out_data'));
+  }
+  return cat(...parts.reverse());
 }
 
 /**

@@ -129,8 +129,14 @@ export function buildGemvUnit(p: GemvUnitParams): Module {
   const emit = m.input('emit', u(clog2(rowsPerLane + 1)), 'rows of this lane to send (at emit_start)');
   const lastPass = m.input('last_pass', u(1), "the job's last rows of this lane: tlast on the last beat");
   const w = m.input('w', u(T * 16), 'tile t: bits [16t+15:16t] = INT8 {w1, w0}, or INT4 {w1 col+1, w0 col+1, w1 col, w0 col}');
-  const sc0 = m.input('s0', u(T * 16), "scales of the group's row 0: tile t at bits [16t+15:16t]");
-  const sc1 = m.input('s1', u(T * 16), "scales of the group's row 1: tile t at bits [16t+15:16t]");
+  // The scales of one group, held here: row 0 of every tile, then row 1 (two s beats).
+  const sBeat = m.input('s', u(T * 16), "this lane's share of an s beat: tile t at bits [16t+15:16t]");
+  const sLoad0 = m.input('s_load0', u(1), "take s as the group's row-0 scales");
+  const sLoad1 = m.input('s_load1', u(1), "take s as the group's row-1 scales");
+  const sc0 = m.reg('s_row0', u(T * 16), { domain: cd, reset: null });
+  const sc1 = m.reg('s_row1', u(T * 16), { domain: cd, reset: null });
+  m.when(sLoad0, () => sc0.set(sBeat));
+  m.when(sLoad1, () => sc1.set(sBeat));
   const tileP = m.input('tile_p', u(T * GEMV_Y_BITS), "P of every tile (the lane's gemv_p)");
   const outA = m.output('tile_a', u(T * 27));
   const outB = m.output('tile_b', u(T * 18));

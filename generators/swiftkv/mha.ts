@@ -176,10 +176,11 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
     first_group: m.wire('g_first_group', u(1)), emit_start: m.wire('g_emit_start', u(1)),
   };
   const wBeat = m.wire('w_beat', u(H * T * 16));
-  // The scales of one group: row 0 of every tile and row 1, both held before the group's
-  // scaling may be scheduled (gemv.ts reads them on the tiles' B operand).
-  const sRow0 = m.reg('s_row0', u(H * T * 16), { domain: cd, reset: null });
-  const sRow1 = m.reg('s_row1', u(H * T * 16), { domain: cd, reset: null });
+  // The scales of one group: row 0 of every tile and row 1, both held (in each lane's GEMV
+  // unit, its share) before the group's scaling may be scheduled.
+  const sLoad0 = m.wire('s_load0', u(1));
+  const sLoad1 = m.wire('s_load1', u(1));
+  const sData = m.wire('s_data', u(H * T * 16));
   const yEmpty: Expr[] = [];
   const R = 2 * T * H; // rows per pass
   const emitW = clog2(2 * T + 1);
@@ -229,8 +230,9 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
       emit,
       last_pass: lastPass,
       w: wBeat.slice((i + 1) * T * 16 - 1, i * T * 16),
-      s0: sRow0.slice((i + 1) * T * 16 - 1, i * T * 16),
-      s1: sRow1.slice((i + 1) * T * 16 - 1, i * T * 16),
+      s: sData.slice((i + 1) * T * 16 - 1, i * T * 16),
+      s_load0: sLoad0,
+      s_load1: sLoad1,
       tile_p: inst.out('gemv_p'),
       y: { kind: 'stream', side: 'source', valid: m.output(`y${i}_tvalid`, u(1)), ready: m.input(`y${i}_tready`, u(1)), data: m.output(`y${i}_tdata`, u(GEMV_Y_ROWS * GEMV_Y_BITS), `GEMV: ${GEMV_Y_ROWS} rows of this lane, row k at [48k+47:48k], signed, exact`), last: m.output(`y${i}_tlast`, u(1)) },
     }, { domain: cd });
@@ -354,12 +356,13 @@ export function buildMha(p: MhaParams): { module: Module; lane: LaneConfig; timi
   x.sink.ready.set(g.is('LOADX'));
   w.sink.ready.set(g.is('MAC').and(macGateOk).and(int4.not().or(phase)));
   sIn.ready.set(g.is('IDLE').not().and(sMore).and(sHave1.not()));
+  sData.set(sIn.data);
+  sLoad0.set(sIn.fire.and(sHave0.not()));
+  sLoad1.set(sIn.fire.and(sHave0));
   m.when(sIn.fire, () => {
     m.when(sHave0.not(), () => {
-      sRow0.set(sIn.data);
       sHave0.set(1);
     }).otherwise(() => {
-      sRow1.set(sIn.data);
       sHave1.set(1);
       // A pair is in: the next group's, or the first group of the next pass.
       m.when(sRecvGroup.eq(sLastGroup), () => {
