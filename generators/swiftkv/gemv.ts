@@ -167,6 +167,7 @@ export function buildGemvUnit(p: GemvUnitParams): Module {
   const bParts: Expr[] = [];
   const cParts: Expr[] = [];
   const yPairs: { front: Signal; back: Signal; p: Expr }[] = [];
+  const zero8 = lit(0, s(8));
   for (let t = 0; t < T; t++) {
     const wt = w.slice(16 * t + 15, 16 * t);
     const w8 = [wt.slice(7, 0).asSigned(), wt.slice(15, 8).asSigned()];
@@ -174,7 +175,6 @@ export function buildGemvUnit(p: GemvUnitParams): Module {
     // Weights are 0 outside MAC cycles (x is too): w's data is undefined while its tvalid is low
     // (AXI-Stream), and x 0 alone would leave X * 0 = X in a four-state simulator's P. The gate
     // is a sixth input of the weight-select LUT.
-    const zero8 = lit(0, s(8));
     const w0 = mux(mac, mux(int4, mux(phase, nib(2), nib(0)), w8[0]!), zero8);
     const w1 = mux(mac, mux(int4, mux(phase, nib(3), nib(1)), w8[1]!), zero8);
     // Unpacking (unpackChunkHw), registered, then the group sums with S1's +1 as carry-in.
@@ -224,8 +224,9 @@ export function buildGemvUnit(p: GemvUnitParams): Module {
     hasRows.set(left.gt(GEMV_Y_ROWS));
   });
   const zero = lit(0, s(GEMV_Y_BITS));
+  const tilesPerBeat = GEMV_Y_ROWS / 2;
   yPairs.forEach((pair, t) => {
-    const next = yPairs[t + 2];
+    const next = yPairs[t + tilesPerBeat];
     m.when(shift, () => {
       pair.front.set(pair.back);
       pair.back.set(pair.p);
@@ -234,7 +235,7 @@ export function buildGemvUnit(p: GemvUnitParams): Module {
       pair.back.set(next ? next.back : zero);
     });
   });
-  const head = [yPairs[0]!.front, yPairs[0]!.back, yPairs[1]?.front ?? zero, yPairs[1]?.back ?? zero];
+  const head = Array.from({ length: tilesPerBeat }, (_, t) => yPairs[t]).flatMap((pair) => [pair?.front ?? zero, pair?.back ?? zero]);
   y.valid.set(hasRows);
   y.data.set(cat(...head.reverse()));
   y.last!.set(lastOfJob.and(left.le(GEMV_Y_ROWS)));
