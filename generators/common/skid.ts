@@ -99,7 +99,7 @@ function buildSkidWords(width: number): Module {
   const inWord = m.input('in_word', u(width));
   const c = {
     outLoad: m.input('out_load', u(1), 'the output register takes a word'),
-    fromSkid: m.input('from_skid', u(1), "... the skid register's, not in_word"),
+    fromSkid: m.input('from_skid', u(1), "1: the output register takes the skid register's word, 0: in_word"),
     skidLoad: m.input('skid_load', u(1), 'the skid register takes in_word'),
   };
   m.output('out_data', u(width), 'the output register').set(words(m, inWord, c, cd));
