@@ -92,13 +92,14 @@ export function buildRopeUnit(p: RopeParams): RopeUnit {
   const stepC = placeTile(pl, 'cos_interp', pl.stage, { a: pl.get(dC, 'cos_diff'), b: weight });
   pl.next(pl.stageOf(stepS) - pl.stage);
   // ropeInterpFinish in two stages: the rounding, then the entry added.
-  const prodWidth = t.diff.width + t.weight.width + 1;
-  const roundOf = (x: Expr, nm: string) => {
-    const parts = roundShiftParts(A, x.trunc(prodWidth), p.interpBits);
+  // A rounding in two stages: the parts (floor, round-up bit) registered here, applied a stage later.
+  const roundParts = (x: Expr, drop: number, nm: string): { floor: Expr; up: Expr } => {
+    const parts = roundShiftParts(A, x, drop);
     return { floor: pl.reg(`${nm}_floor`, parts.floor), up: pl.reg(`${nm}_up`, parts.up) };
   };
-  const rS = roundOf(stepS, 'sin_step');
-  const rC = roundOf(stepC, 'cos_step');
+  const prodWidth = t.diff.width + t.weight.width + 1;
+  const rS = roundParts(stepS.trunc(prodWidth), p.interpBits, 'sin_step');
+  const rC = roundParts(stepC.trunc(prodWidth), p.interpBits, 'cos_step');
   pl.next();
   const finish = (entryV: Expr, r: { floor: Expr; up: Expr }): Expr =>
     entryV.zext(t.trig.width).asSigned().add(applyRound(A, { floor: pl.get(r.floor), up: pl.get(r.up) }).resize(t.trig.width)).resize(t.trig.width);
@@ -122,15 +123,11 @@ export function buildRopeUnit(p: RopeParams): RopeUnit {
   const yb = pl.reg('yb_sum', pl.get(pAs).resize(sumWidth).add(pl.get(pBc).resize(sumWidth)).trunc(sumWidth));
   pl.next();
   // ropeRotateFinish (narrowFlagged) in two stages: the rounding, then the saturation.
-  const ra = roundShiftParts(A, ya, p.tableFrac);
-  const rb = roundShiftParts(A, yb, p.tableFrac);
-  const raF = pl.reg('ya_floor', ra.floor);
-  const raU = pl.reg('ya_up', ra.up);
-  const rbF = pl.reg('yb_floor', rb.floor);
-  const rbU = pl.reg('yb_up', rb.up);
+  const ra = roundParts(ya, p.tableFrac, 'ya');
+  const rb = roundParts(yb, p.tableFrac, 'yb');
   pl.next();
-  const outA = saturateFlagged(A, applyRound(A, { floor: raF, up: raU }), t.data);
-  const outB = saturateFlagged(A, applyRound(A, { floor: rbF, up: rbU }), t.data);
+  const outA = saturateFlagged(A, applyRound(A, ra), t.data);
+  const outB = saturateFlagged(A, applyRound(A, rb), t.data);
   pl.next();
   m.output('out_valid', u(1), 'the pair in_valid took latency cycles earlier').set(pl.get(valid));
   m.output('out_a', qType(p.data), 'y_a').set(pl.get(outA.value, 'y_a'));
