@@ -7,8 +7,9 @@
  * are offered as a source that does not check would offer them, a good attention job and a
  * good GEMV job run exactly with status_error 0 in every cycle from start to done.
  *
- * The job testbench shows the next beat's tdata while tvalid is low, so a datapath that uses
- * data without valid fails here (it found the GEMV stall bug fixed in 0f849ef).
+ * The job testbench drives x on a stream's tdata while tvalid is low and on cfg_* after the
+ * start cycle (Verilator reads x as 0), so a datapath that uses data without valid fails here
+ * on Icarus (it found the GEMV tiles' x * 0 in stalled MAC cycles).
  */
 import { describe, it, expect } from 'vitest';
 import { testCases, mhaCaseName, runCaseRtl, statusJobs, BAD_JOB_KINDS, PARAMS_A, PARAMS_B } from './mha.regress.ts';
