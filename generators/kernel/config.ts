@@ -13,6 +13,7 @@ import type { LaneConfig } from '../swiftkv/config.ts';
 import type { LaneTiming } from '../swiftkv/lane.ts';
 import type { Module } from '../../hdl/index.ts';
 import type { KernelShape } from './regmap.ts';
+import { resolveRope, type RopeParams, type RopePairing } from './rope.ts';
 
 export type DataBits = 256 | 512;
 export const DATA_BITS: readonly DataBits[] = [256, 512];
@@ -27,6 +28,8 @@ export interface KernelParams {
   readDepth?: number;
   /** Top module name (default kernelName()). */
   name?: string;
+  /** RoPE of the decode step (default base 10000, LLaMA's half-split pairing). */
+  rope?: { base?: number; pairing?: RopePairing };
 }
 
 export interface KernelConfig extends KernelShape {
@@ -57,6 +60,8 @@ export interface KernelConfig extends KernelShape {
   readonly tokenWords: number;
   /** Bits of a GEMV weight or scale beat: 16 H T. */
   readonly gemvBits: number;
+  /** RoPE of the decode step: head dimension d, positions 0 .. maxContext - 1, the data format. */
+  readonly rope: RopeParams;
   /** Bits per cycle each lane master reads at the lane's token rate, and each stripe in GEMV. */
   readonly demand: { kvBits: number; gemvBits: number };
 }
@@ -112,6 +117,7 @@ export function resolveKernel(p: KernelParams): KernelConfig {
     vecWords,
     tokenWords: 2 * vecWords,
     gemvBits,
+    rope: resolveRope({ headDim: c.d, maxPos: c.formats.params.maxContext, data: c.formats.data, ...(p.rope?.base !== undefined ? { base: p.rope.base } : {}), ...(p.rope?.pairing !== undefined ? { pairing: p.rope.pairing } : {}) }),
     demand: { kvBits: (2 * c.d * 32) / interval, gemvBits: DW },
   };
 }

@@ -27,6 +27,8 @@ import { HEAD_SAT_BITS } from '../swiftkv/norm.ts';
 import { buildAxiMaster, axiSignals, idBits, AXI_ADDR_BITS, CMD_WORDS_BITS, type ClientSpec } from './axi-master.ts';
 import { buildControlRegs } from './axil-regs.ts';
 import { buildWidthConverter } from './width.ts';
+import { buildDecodeFront } from './decode-front.ts';
+import { ropePosBits } from './rope-unit.ts';
 import { regMap, masterNames, ERROR, STATUS_FLAG, type RegMap } from './regmap.ts';
 import type { KernelConfig } from './config.ts';
 
@@ -82,7 +84,8 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const small: ClientSpec = { depth: 2 * c.maxBurst, burst: c.maxBurst };
   const masterSpecs = new Map<string, { reads: ClientSpec[]; writes: number }>();
   masterSpecs.set('io', { reads: [small, small], writes: c.H });
-  for (let k = 0; k < c.NG; k++) masterSpecs.set(`g${k}`, { reads: k < c.Wb ? [big, small] : [big], writes: 0 });
+  // g<k>, k < H, also writes the decode step's new token into lane k's cache region.
+  for (let k = 0; k < c.NG; k++) masterSpecs.set(`g${k}`, { reads: k < c.Wb ? [big, small] : [big], writes: k < c.H ? 1 : 0 });
   // Per master: command and data wires of each read client, item wires of each write client.
   const clear = m.wire('job_clear', u(1));
   interface ReadClient { cmdValid: Signal; cmdReady: Signal; addr: Signal; words: Signal; data: StreamSink }
@@ -136,15 +139,20 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const apStart = ctrl.out('ap_start');
   const kind = arg('kind');
   const isGemv = m.reg('is_gemv', u(1), { domain: cd, reset: 0 });
+  const isDecode = m.reg('is_decode', u(1), { domain: cd, reset: 0 });
   const nHeads = arg('n_heads');
   const len = arg('len');
   const cap = arg('cap');
   const rows = arg('rows');
   const cols = arg('cols');
   const int4 = arg('int4').bit(0);
+  const pos = arg('pos');
+  const kNew = arg('k_new');
+  const vNew = arg('v_new');
   clear.set(job.is('IDLE').and(apStart));
   m.when(job.is('IDLE').and(apStart), () => {
     isGemv.set(kind.eq(1));
+    isDecode.set(kind.eq(2));
     job.goto('SHAPE');
   });
   m.when(job.isAny('SHAPE', 'CHECK', 'RUN', 'FINISH'), () => cyclesQ.set(add(cyclesQ, 1, 32))).elsewhen(job.is('IDLE').and(apStart), () => cyclesQ.set(1));
@@ -194,7 +202,8 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
 
   // CHECK: one cycle, the first failing check's code.
   const aligned = (p: Expr): Expr => p.slice(sizeLog - 1, 0).eq(0);
-  const overlaps = (aLo: Expr, aHi: Expr, bLo: Expr, bHi: Expr): Expr => aLo.lt(bHi).and(bLo.lt(aHi));
+  // Two byte ranges [lo, hi) share a byte (an empty range, a lane without heads, shares none).
+  const overlaps = (aLo: Expr, aHi: Expr, bLo: Expr, bHi: Expr): Expr => aLo.lt(bHi).and(bLo.lt(aHi)).and(aLo.lt(aHi)).and(bLo.lt(bHi));
   const q = arg('q');
   const o = arg('o');
   const x = arg('x');
@@ -211,6 +220,16 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
     attnMisaligned = attnMisaligned.or(aligned(arg(`kv${i}`)).not());
     attnOverlap = attnOverlap.or(overlaps(o, oEnd, arg(`kv${i}`), kvEnd[i]!));
   }
+  // Decode: o and every lane's cache region are written; q, k_new, v_new and the regions read.
+  const kEnd = add(kNew, qoBytes);
+  const vEnd = add(vNew, qoBytes);
+  let decMisaligned: Expr = attnMisaligned.or(aligned(kNew).and(aligned(vNew)).not());
+  let decOverlap: Expr = attnOverlap.or(overlaps(o, oEnd, kNew, kEnd)).or(overlaps(o, oEnd, vNew, vEnd));
+  for (let i = 0; i < c.H; i++) {
+    const kv = arg(`kv${i}`);
+    for (const [lo, hi] of [[q, qEnd], [kNew, kEnd], [vNew, vEnd]] as const) decOverlap = decOverlap.or(overlaps(kv, kvEnd[i]!, lo, hi));
+    for (let j = i + 1; j < c.H; j++) decOverlap = decOverlap.or(overlaps(kv, kvEnd[i]!, arg(`kv${j}`), kvEnd[j]!));
+  }
   let gemvMisaligned: Expr = aligned(x).and(aligned(y)).not();
   let gemvOverlap: Expr = overlaps(y, yEnd, x, xEnd);
   for (let k = 0; k < c.Wb; k++) {
@@ -222,21 +241,27 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
     mux(len.eq(0).or(len.gt(c.maxContext)), code(ERROR.len),
       mux(cap.lt(len).or(cap.gt(c.maxContext)), code(ERROR.cap),
         mux(attnMisaligned, code(ERROR.misaligned), mux(attnOverlap, code(ERROR.overlap), code(ERROR.none))))));
+  const decodeCode = mux(nHeads.eq(0).or(nHeads.gt(c.maxHeads)), code(ERROR.heads),
+    mux(len.ge(c.maxContext), code(ERROR.len),
+      mux(cap.le(len).or(cap.gt(c.maxContext)), code(ERROR.cap),
+        mux(pos.ge(c.rope.maxPos), code(ERROR.pos),
+          mux(decMisaligned, code(ERROR.misaligned), mux(decOverlap, code(ERROR.overlap), code(ERROR.none)))))));
   const gemvCode = mux(rows.eq(0).or(rows.gt(65535)), code(ERROR.rows),
     mux(cols.eq(0).or(cols.gt(c.maxCols)).or(cols.slice(log2(c.G) - 1, 0).ne(0)), code(ERROR.cols),
       mux(gemvMisaligned, code(ERROR.misaligned), mux(gemvOverlap, code(ERROR.overlap), code(ERROR.none)))));
   const errCode = m.reg('error_code', u(8), { domain: cd, reset: 0 });
   const startArray = m.wire('start_array', u(1));
-  startArray.set(job.is('CHECK').and(errCode.eq(0)).and(kind.le(1)));
-  m.when(job.is('IDLE').and(apStart), () => errCode.set(mux(kind.gt(1), code(ERROR.kind), code(ERROR.none))));
-  m.when(job.is('SHAPE').and(shapeDone).and(errCode.eq(0)), () => errCode.set(mux(isGemv, gemvCode, attnCode)));
+  startArray.set(job.is('CHECK').and(errCode.eq(0)).and(kind.le(2)));
+  m.when(job.is('IDLE').and(apStart), () => errCode.set(mux(kind.gt(2), code(ERROR.kind), code(ERROR.none))));
+  m.when(job.is('SHAPE').and(shapeDone).and(errCode.eq(0)), () => errCode.set(mux(isGemv, gemvCode, mux(isDecode, decodeCode, attnCode))));
   m.when(job.is('CHECK'), () => m.when(errCode.eq(0), () => job.goto('RUN')).otherwise(() => job.goto('DONE')));
 
   // ---- the array --------------------------------------------------------------------------------
   const mhaIn: Record<string, Expr | StreamSink | StreamSource> = {
     start: startArray,
     cfg_mode: isGemv,
-    cfg_len: len.trunc(c.lane.lenWidth),
+    // Decode: the L cached tokens and the new one.
+    cfg_len: mux(isDecode, len.add(1).trunc(32), len).trunc(c.lane.lenWidth),
     cfg_heads: nHeads.trunc(clog2(c.maxHeads + 1)),
     cfg_int4: int4,
     cfg_rows: rows.trunc(16),
@@ -270,18 +295,34 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   // io: x (GEMV), q (attention): one command each.
   const xPend = pend('x_cmd_pending');
   const qPend = pend('q_cmd_pending');
+  // Decode: per head three commands, its q, k_new and v_new vectors (the lanes' fronts take them
+  // in that order).
+  const newPhase = m.reg('new_phase', u(2), { domain: cd, reset: 0 });
+  const newHead = m.reg('new_head', u(33), { domain: cd, reset: 0 });
+  const newOffset = m.reg('new_offset', u(A), { domain: cd, reset: 0 });
+  const newWant = isDecode.and(newHead.lt(nHeads.zext(33)));
   m.when(enter, () => {
     xPend.set(isGemv);
-    qPend.set(isGemv.not());
+    qPend.set(isGemv.not().and(isDecode.not()));
+    newPhase.set(0);
+    newHead.set(0);
+    newOffset.set(0);
   });
   io[0]!.cmdValid.set(xPend.and(running));
   io[0]!.addr.set(x);
   io[0]!.words.set(xWords);
   m.when(io[0]!.cmdValid.and(io[0]!.cmdReady), () => xPend.set(0));
-  io[1]!.cmdValid.set(qPend.and(running));
-  io[1]!.addr.set(q);
-  io[1]!.words.set(nHeads.shl(log2(c.vecWords)).trunc(32));
-  m.when(io[1]!.cmdValid.and(io[1]!.cmdReady), () => qPend.set(0));
+  io[1]!.cmdValid.set(qPend.or(newWant).and(running));
+  io[1]!.addr.set(mux(isDecode, add(mux(newPhase.eq(0), q, mux(newPhase.eq(1), kNew, vNew)), newOffset), q));
+  io[1]!.words.set(mux(isDecode, lit(c.vecWords, u(32)), nHeads.shl(log2(c.vecWords)).trunc(32)));
+  m.when(io[1]!.cmdValid.and(io[1]!.cmdReady), () => {
+    qPend.set(0);
+    m.when(newPhase.eq(2), () => {
+      newPhase.set(0);
+      newHead.set(add(newHead, 1, 33));
+      newOffset.set(add(newOffset, vecBytes));
+    }).otherwise(() => newPhase.set(newPhase.add(1).trunc(2)));
+  });
 
   // g<k>: attention KV per head of lane k; GEMV w and s stripes, one command each.
   const wordsPerHead = m.wire('kv_words_per_head', len.shl(log2(c.tokenWords)).trunc(32));
@@ -299,7 +340,8 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
         kvHead.set(k);
       }
     });
-    const kvWant = kvHead ? isGemv.not().and(kvHead.lt(nHeads.zext(33))) : lit(0, u(1));
+    // A decode step over an empty cache (L = 0) reads no token.
+    const kvWant = kvHead ? isGemv.not().and(kvHead.lt(nHeads.zext(33))).and(len.ne(0)) : lit(0, u(1));
     rc[0]!.cmdValid.set(running.and(wPend.or(kvWant)));
     rc[0]!.addr.set(kvAddr ? mux(isGemv, k < c.Wb ? arg(`w${k}`) : lit(0, u(A)), kvAddr) : arg(`w${k}`));
     rc[0]!.words.set(mux(isGemv, wWords, wordsPerHead));
@@ -332,8 +374,44 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   xBeats.sink.ready.set(xS.source.ready.and(xOpen));
   m.when(xS.source.valid.and(xS.source.ready), () => xLeft.set(xLeft.sub(1).trunc(13)));
   // q: DW words to PW beats, head h to lane h mod H, B beats per head.
+  // Attention: q's words to the converter. Decode: each head's 3 vecWords words (q, k_new, v_new)
+  // to the front of lane h mod H.
+  const qWords = streamWires(m, 'q_words', u(c.DW));
+  qWords.source.valid.set(io[1]!.data.valid.and(isDecode.not()));
+  qWords.source.data.set(io[1]!.data.data);
   const qBeats = streamWires(m, 'q_beats', u(c.PW));
-  m.instance('u_q_width', buildWidthConverter(c.DW, c.PW), { in: io[1]!.data, out: qBeats.source, clear }, { domain: cd });
+  m.instance('u_q_width', buildWidthConverter(c.DW, c.PW), { in: qWords.sink, out: qBeats.source, clear }, { domain: cd });
+  const lw = clog2(c.H + 1);
+  const nww = clog2(3 * c.vecWords + 1);
+  const newWord = m.reg('new_word', u(nww), { domain: cd, reset: 0 });
+  const newLane = m.reg('new_lane', u(lw), { domain: cd, reset: 0 });
+  m.when(clear, () => {
+    newWord.set(0);
+    newLane.set(0);
+  }).elsewhen(io[1]!.data.fire.and(isDecode), () => {
+    m.when(newWord.eq(3 * c.vecWords - 1), () => {
+      newWord.set(0);
+      newLane.set(mux(newLane.eq(c.H - 1), lit(0, u(lw)), add(newLane, 1, lw)));
+    }).otherwise(() => newWord.set(add(newWord, 1, nww)));
+  });
+  const frontMod = buildDecodeFront({ DW: c.DW, P: c.P, rope: c.rope });
+  let newReady: Expr = lit(0, u(1));
+  let ropeSat: Expr = lit(0, u(1));
+  const frontQ: StreamSink[] = [];
+  const frontTok: StreamSink[] = [];
+  for (let i = 0; i < c.H; i++) {
+    const fin = streamWires(m, `lane${i}_new_words`, u(c.DW));
+    const fq = streamWires(m, `lane${i}_rotated_q`, u(c.PW), { last: true });
+    const ft = streamWires(m, `lane${i}_new_token`, u(2 * c.PW), { last: true });
+    fin.source.valid.set(io[1]!.data.valid.and(isDecode).and(newLane.eq(i)));
+    fin.source.data.set(io[1]!.data.data);
+    newReady = mux(newLane.eq(i), fin.source.ready, newReady);
+    const f = m.instance(`u_front${i}`, frontMod, { clear, pos: pos.trunc(ropePosBits(c.rope)), in: fin.sink, q: fq.source, tok: ft.source }, { domain: cd });
+    ropeSat = ropeSat.or(f.out('sat'));
+    frontQ.push(fq.sink);
+    frontTok.push(ft.sink);
+  }
+  io[1]!.data.ready.set(mux(isDecode, newReady, qWords.source.ready));
   const bw = clog2(c.B + 1);
   const qBeat = m.reg('q_beat', u(bw), { domain: cd, reset: 0 });
   const qLane = m.reg('q_lane', u(clog2(c.H + 1)), { domain: cd, reset: 0 });
@@ -344,10 +422,12 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   let qReady: Expr = lit(0, u(1));
   for (let i = 0; i < c.H; i++) {
     const mine = qLane.eq(i);
-    laneQ[i]!.source.valid.set(qBeats.sink.valid.and(mine));
-    laneQ[i]!.source.data.set(qBeats.sink.data);
-    laneQ[i]!.source.last!.set(qBeat.eq(c.B - 1));
-    qReady = mux(mine, laneQ[i]!.source.ready, qReady);
+    const lq = laneQ[i]!.source;
+    lq.valid.set(mux(isDecode, frontQ[i]!.valid, qBeats.sink.valid.and(mine)));
+    lq.data.set(mux(isDecode, frontQ[i]!.data, qBeats.sink.data));
+    lq.last!.set(mux(isDecode, frontQ[i]!.last!, qBeat.eq(c.B - 1)));
+    frontQ[i]!.ready.set(isDecode.and(lq.ready));
+    qReady = mux(mine, lq.ready, qReady);
   }
   qBeats.sink.ready.set(qReady);
   m.when(qBeats.sink.fire, () => {
@@ -356,6 +436,8 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
       qLane.set(mux(qLane.eq(c.H - 1), lit(0, u(clog2(c.H + 1))), add(qLane, 1, clog2(c.H + 1))));
     }).otherwise(() => qBeat.set(add(qBeat, 1, bw)));
   });
+  const ones = lit((1n << BigInt(DWB)) - 1n, u(DWB));
+  let tokTakes: Expr = lit(0, u(32));
   // kv: lane i's words to 2PW beats, tlast on each token's last beat. In GEMV jobs the
   // client-0 words of stripe k go to the weight beat instead.
   const wParts: Expr[] = [];
@@ -386,11 +468,44 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
       const beat = m.reg(`kv${k}_beat`, u(bw), { domain: cd, reset: 0 });
       m.when(clear, () => beat.set(0));
       const kvS = laneKv[k]!.source;
-      kvS.valid.set(kvBeats.sink.valid);
-      kvS.data.set(kvBeats.sink.data);
-      kvS.last!.set(beat.eq(c.B - 1));
-      kvBeats.sink.ready.set(kvS.ready);
+      // Decode: after the head's L cached tokens, the new token from the front, which also goes
+      // (as DW words) to lane k's cache region at token L through g<k>'s write client.
+      const tokIdx = m.reg(`kv${k}_token`, u(c.lane.lenWidth), { domain: cd, reset: 0 });
+      const useNew = m.wire(`kv${k}_use_new`, isDecode.and(tokIdx.zext(32).eq(len)));
+      const tokIn = streamWires(m, `lane${k}_token_beats`, u(2 * c.PW));
+      const tokWords = streamWires(m, `lane${k}_token_words`, u(c.DW));
+      m.instance(`u_tok${k}_width`, buildWidthConverter(2 * c.PW, c.DW), { in: tokIn.sink, out: tokWords.source, clear }, { domain: cd });
+      const ft = frontTok[k]!;
+      kvS.valid.set(mux(useNew, ft.valid.and(tokIn.source.ready), kvBeats.sink.valid));
+      kvS.data.set(mux(useNew, ft.data, kvBeats.sink.data));
+      kvS.last!.set(mux(useNew, ft.last!, beat.eq(c.B - 1)));
+      kvBeats.sink.ready.set(useNew.not().and(kvS.ready));
+      ft.ready.set(useNew.and(kvS.ready).and(tokIn.source.ready));
+      tokIn.source.valid.set(useNew.and(ft.valid).and(kvS.ready));
+      tokIn.source.data.set(ft.data);
       m.when(kvS.valid.and(kvS.ready), () => beat.set(mux(beat.eq(c.B - 1), lit(0, u(bw)), add(beat, 1, bw))));
+      m.when(clear, () => tokIdx.set(0)).elsewhen(kvS.fire.and(kvS.last!), () => tokIdx.set(mux(useNew, lit(0, u(c.lane.lenWidth)), tokIdx.add(1).trunc(c.lane.lenWidth))));
+      // Token L of lane k's heads: kv<k> + j * stride + L * 8d for its j-th head, word by word.
+      const tokAddr = m.reg(`tok${k}_addr`, u(A), { domain: cd, reset: null });
+      const tokWord = m.reg(`tok${k}_word`, u(clog2(c.tokenWords + 1)), { domain: cd, reset: 0 });
+      m.when(clear, () => {
+        tokAddr.set(add(arg(`kv${k}`), len.zext(A).shl(log2(tokenBytes)).trunc(A)));
+        tokWord.set(0);
+      });
+      const item = writeClients.get(`g${k}`)![0]!;
+      item.valid.set(tokWords.sink.valid);
+      item.data.set(cat(tokAddr, ones, tokWords.sink.data));
+      tokWords.sink.ready.set(item.ready);
+      m.when(item.valid.and(item.ready), () => {
+        m.when(tokWord.eq(c.tokenWords - 1), () => {
+          tokWord.set(0);
+          tokAddr.set(add(tokAddr, stride).sub(tokenBytes - DWB).trunc(A));
+        }).otherwise(() => {
+          tokWord.set(add(tokWord, 1, clog2(c.tokenWords + 1)));
+          tokAddr.set(add(tokAddr, DWB));
+        });
+      });
+      tokTakes = add(tokTakes, item.valid.and(item.ready).zext(32), 32);
     } else {
       words.ready.set(toGemv);
     }
@@ -398,7 +513,6 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
 
   // ---- results to memory ------------------------------------------------------------------------
   // Per lane: o words (attention) or y beats (GEMV) become write items of io's write client i.
-  const ones = lit((1n << BigInt(DWB)) - 1n, u(DWB));
   const oCountW = 32;
   const oWritten = m.reg('o_words_written', u(oCountW), { domain: cd, reset: 0 });
   let yLastAll: Expr = lit(1, u(1));
@@ -484,6 +598,8 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
     });
   }
   m.when(clear, () => oWritten.set(0)).otherwise(() => oWritten.set(add(oWritten, oTakes, oCountW)));
+  const tokWritten = m.reg('token_words_written', u(32), { domain: cd, reset: 0 });
+  m.when(clear, () => tokWritten.set(0)).otherwise(() => tokWritten.set(add(tokWritten, tokTakes, 32)));
 
   // ---- completion ---------------------------------------------------------------------------------
   const arrDone = m.reg('array_done_seen', u(1), { domain: cd, reset: 0 });
@@ -508,7 +624,8 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
     anyRespErr = anyRespErr.or(ms.inst.out('resp_error'));
   }
   m.when(anyRespErr.and(job.isAny('RUN', 'FINISH')), () => axiErr.set(1));
-  const outputsOut = mux(isGemv, yLastAll, oWritten.eq(nHeads.shl(log2(c.vecWords)).trunc(32)));
+  const oAllOut = oWritten.eq(nHeads.shl(log2(c.vecWords)).trunc(32));
+  const outputsOut = mux(isGemv, yLastAll, oAllOut.and(isDecode.not().or(tokWritten.eq(nHeads.shl(log2(c.tokenWords)).trunc(32)))));
   m.when(running.and(arrDone).and(outputsOut), () => job.goto('FINISH'));
   // FINISH: every master idle (its write responses in) two cycles in a row.
   const idleSeen = m.reg('idle_seen', u(1), { domain: cd, reset: 0 });
@@ -516,7 +633,9 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
     idleSeen.set(allIdle);
     m.when(allIdle.and(idleSeen), () => job.goto('DONE'));
   }).otherwise(() => idleSeen.set(0));
-  statusW.set(cat(lit(0, u(22)), arrErr.or(oLastBad), axiErr, errCode));
+  const ropeSatQ = m.reg('rope_sat', u(1), { domain: cd, reset: 0 });
+  m.when(clear, () => ropeSatQ.set(0)).elsewhen(isDecode.and(ropeSat), () => ropeSatQ.set(1));
+  statusW.set(cat(lit(0, u(21)), ropeSatQ, arrErr.or(oLastBad), axiErr, errCode));
   satW.set(sat.zext(32));
   void STATUS_FLAG;
   return { module: m, map };

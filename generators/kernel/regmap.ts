@@ -42,7 +42,7 @@ export interface RegMap {
 }
 
 /** Job kinds (argument `kind`). */
-export const JOB = { attention: 0, gemv: 1 } as const;
+export const JOB = { attention: 0, gemv: 1, decode: 2 } as const;
 
 /**
  * Error codes (status bits [7:0]); 0 = no error. A job whose arguments fail a check reads and
@@ -58,6 +58,7 @@ export const ERROR = {
   cols: 6,
   misaligned: 7,
   overlap: 8,
+  pos: 9,
 } as const;
 export type ErrorName = keyof typeof ERROR;
 
@@ -67,6 +68,8 @@ export const STATUS_FLAG = {
   axiError: 8,
   /** The array raised status_error (a stream out of step: a kernel bug). */
   arrayError: 9,
+  /** Decode: a RoPE output (of q or the new k) saturated to the data format. */
+  ropeSat: 10,
 } as const;
 
 /** The masters: `io` (q, x in; o, y out) and g0..g(NG-1) (lane KV caches, GEMV stripes). */
@@ -96,18 +99,21 @@ export function regMap(c: KernelShape): RegMap {
     args.push({ name, kind: 'pointer', offset: off, size: 8, master: `m_axi_${master}`, doc });
     off += 8;
   };
-  scalar('kind', '0: attention, 1: GEMV');
-  scalar('n_heads', 'attention: heads nHeads, 1..maxHeads');
-  scalar('len', 'attention: cached tokens L, 1..maxContext');
-  scalar('cap', 'attention: tokens each head\'s cache region holds (head stride / token bytes), L..maxContext');
+  scalar('kind', '0: attention, 1: GEMV, 2: decode step (RoPE, cache append, attention over L + 1)');
+  scalar('n_heads', 'attention, decode: heads nHeads, 1..maxHeads');
+  scalar('len', 'attention: cached tokens L, 1..maxContext; decode: 0..maxContext - 1');
+  scalar('cap', 'attention, decode: tokens each head\'s cache region holds (head stride / token bytes), L..maxContext (decode: L + 1..maxContext)');
   scalar('rows', 'GEMV: rows M, 1..65535');
   scalar('cols', 'GEMV: columns N, a multiple of the group up to maxCols');
   scalar('int4', 'GEMV: 1 INT4 weights, 0 INT8');
-  pointer('q', 'io', 'attention: q [nHeads][d] int32 (read)');
-  pointer('o', 'io', 'attention: o [nHeads][d] int32 (written)');
+  scalar('pos', 'decode: the new token\'s position, 0..maxContext - 1');
+  pointer('q', 'io', 'attention: q [nHeads][d] int32; decode: q before RoPE, in pair order (read)');
+  pointer('o', 'io', 'attention, decode: o [nHeads][d] int32 (written)');
   pointer('x', 'io', 'GEMV: x [N] int8 (read)');
   pointer('y', 'io', 'GEMV: y [M] int64 (written)');
-  for (let i = 0; i < c.H; i++) pointer(`kv${i}`, `g${i}`, `attention: lane ${i}'s KV cache, heads i, i+H, ... (read)`);
+  pointer('k_new', 'io', 'decode: the new token\'s k before RoPE, [nHeads][d] int32 in pair order (read)');
+  pointer('v_new', 'io', 'decode: the new token\'s v, [nHeads][d] int32 (read)');
+  for (let i = 0; i < c.H; i++) pointer(`kv${i}`, `g${i}`, `attention: lane ${i}'s KV cache, heads i, i+H, ... (read; decode also writes token L of each head)`);
   for (let k = 0; k < c.Wb; k++) pointer(`w${k}`, `g${k}`, `GEMV: weight stripe ${k} (read)`);
   for (let k = 0; k < c.Wb; k++) pointer(`s${k}`, `g${k}`, `GEMV: scale stripe ${k} (read)`);
   const status = off;

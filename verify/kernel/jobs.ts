@@ -9,9 +9,11 @@ import { mhaAttentionCycles, gemvCycles } from '../../generators/swiftkv/mha.ts'
 import type { KernelConfig } from '../../generators/kernel/config.ts';
 import { JOB, type RegMap } from '../../generators/kernel/regmap.ts';
 import {
-  DeviceMemory, writeVectors, readVectors, writeToken, vectorBytes, kvRegionBytes, gemvWeightBeats, gemvScaleBeats,
+  DeviceMemory, writeVectors, readVectors, writeToken, readToken, kvTokenAddr, vectorBytes, tokenBytes, kvRegionBytes, gemvWeightBeats, gemvScaleBeats,
   writeStripes, stripeBytes, writeX, readY, gemvReference,
 } from '../../generators/kernel/layout.ts';
+import { ropeRotate, toPairOrder } from '../../generators/kernel/rope.ts';
+import { STATUS_FLAG } from '../../generators/kernel/regmap.ts';
 import type { Rng } from '../rng.ts';
 import { jobProgram, type HostJob, type TbOutput, type WaitMode } from './host.ts';
 
@@ -49,6 +51,8 @@ export interface PreparedJob {
   dump: [number, number][];
   /** Expected status register (error code). */
   status: number;
+  /** Expected status flags (bits 8 and up; default 0). */
+  flags?: number;
   /** Bare-array cycles of the same job (every stream always valid and ready). */
   arrayCycles: number;
   check(mem: DeviceMemory): string[];
@@ -90,6 +94,70 @@ export function prepareAttention(c: KernelConfig, map: RegMap, mem: DeviceMemory
       got.forEach((row, h) => row.forEach((x, e) => {
         if (x !== golden[h]![e]! && bad.length < 8) bad.push(`o[head ${h}][${e}] = ${x}, golden ${golden[h]![e]}`);
       }));
+      return bad;
+    },
+  };
+}
+
+/** A decode step: q, k, v of the new token (before RoPE, natural order) at position pos, L cached tokens (keys already rotated). */
+export interface DecodeData extends AttentionData {
+  pos: number;
+  kNew: readonly (readonly bigint[])[];
+  vNew: readonly (readonly bigint[])[];
+}
+
+/**
+ * A decode step (job kind 2): the host writes q and k_new in pair order (toPairOrder), v_new and
+ * the cache as docs/kernel.md says (cached keys in pair order too); the kernel rotates q and
+ * k_new, appends {k, v} at token L of each head and attends over L + 1 tokens. Checked: o against
+ * goldenAttention(RoPE(q), [k_0..k_L-1, RoPE(k_new)], [v_0..v_L-1, v_new]) in natural order, and
+ * each head's token L in memory; the job may write o and token L of each head, nothing else.
+ */
+export function prepareDecode(c: KernelConfig, map: RegMap, mem: DeviceMemory, alloc: Allocator, data: DecodeData, wait: WaitMode, lane: GoldenOptions): PreparedJob {
+  const { nHeads, L, cap, pos } = data;
+  const r = c.rope;
+  const vb = vectorBytes(c);
+  const q = alloc.alloc(nHeads * vb);
+  const kNew = alloc.alloc(nHeads * vb);
+  const vNew = alloc.alloc(nHeads * vb);
+  const o = alloc.alloc(nHeads * vb);
+  const kv = Array.from({ length: c.H }, (_, i) => alloc.alloc(kvRegionBytes(c, i, nHeads, cap)));
+  writeVectors(mem, q, data.q.map((x) => toPairOrder(r, x)));
+  writeVectors(mem, kNew, data.kNew.map((x) => toPairOrder(r, x)));
+  writeVectors(mem, vNew, data.vNew);
+  for (let h = 0; h < nHeads; h++) for (let t = 0; t < L; t++) writeToken(mem, c, kv, cap, h, t, toPairOrder(r, data.k[h]![t]!), data.v[h]![t]!);
+  const args: Record<string, number> = { kind: JOB.decode, n_heads: nHeads, len: L, cap, pos, q, o, k_new: kNew, v_new: vNew };
+  kv.forEach((b, i) => (args[`kv${i}`] = b));
+  const host: HostJob = { args, wait, timeout: 50 * ((L + 1) * c.B * Math.ceil(nHeads / c.H) + 2000) };
+  const qRot = data.q.map((x) => ropeRotate(r, x, pos));
+  const kRot = data.kNew.map((x) => ropeRotate(r, x, pos));
+  const sat = [...qRot, ...kRot].some((x) => x.sat);
+  const golden = qRot.map((qh, h) => goldenAttention(qh.y, [...data.k[h]!, kRot[h]!.y], [...data.v[h]!, data.vNew[h]!], { ...lane, headDim: c.d }).o);
+  const slots = Array.from({ length: nHeads }, (_, h) => kvTokenAddr(c, kv, cap, h, L));
+  const tb = tokenBytes(c);
+  return {
+    host,
+    program: jobProgram(map, host),
+    outputs: [{ lo: o, hi: o + nHeads * vb, what: 'o' }, ...slots.map((a, h) => ({ lo: a, hi: a + tb, what: `head ${h} token ${L}` }))],
+    dump: [dumpOf(c, o, nHeads * vb), ...slots.map((a) => dumpOf(c, a, tb))],
+    status: 0,
+    flags: sat ? 1 << STATUS_FLAG.ropeSat : 0,
+    arrayCycles: mhaAttentionCycles(c.timing, c.H, nHeads, L + 1),
+    check(m: DeviceMemory): string[] {
+      const bad: string[] = [];
+      readVectors(m, o, nHeads, c.d).forEach((row, h) => row.forEach((x, e) => {
+        if (x !== golden[h]![e]! && bad.length < 8) bad.push(`o[head ${h}][${e}] = ${x}, golden ${golden[h]![e]}`);
+      }));
+      for (let h = 0; h < nHeads; h++) {
+        const got = readToken(m, c, kv, cap, h, L);
+        const wantK = toPairOrder(r, kRot[h]!.y);
+        got.k.forEach((x, e) => {
+          if (x !== wantK[e] && bad.length < 12) bad.push(`cache head ${h} token ${L}: k[${e}] (pair order) = ${x}, RoPE golden ${wantK[e]}`);
+        });
+        got.v.forEach((x, e) => {
+          if (x !== data.vNew[h]![e] && bad.length < 12) bad.push(`cache head ${h} token ${L}: v[${e}] = ${x}, v_new ${data.vNew[h]![e]}`);
+        });
+      }
       return bad;
     },
   };
@@ -172,7 +240,7 @@ export function runProblems(jobs: readonly PreparedJob[], out: TbOutput, mem: De
   jobs.forEach((j, n) => {
     const r = out.jobs[n]!;
     if ((r.status & 0xff) !== j.status) problems.push(`job ${n}: status error code ${r.status & 0xff}, expected ${j.status}`);
-    if ((r.status & 0x300) !== 0) problems.push(`job ${n}: status flags 0x${(r.status >> 8).toString(16)} (bit 0 AXI response, bit 1 array stream)`);
+    if ((r.status >> 8) !== (j.flags ?? 0) >> 8) problems.push(`job ${n}: status flags 0x${(r.status >> 8).toString(16)}, expected 0x${((j.flags ?? 0) >> 8).toString(16)} (bit 0 AXI response, bit 1 array stream, bit 2 RoPE saturated)`);
     if ((r.controlAtDone & 2) === 0) problems.push(`job ${n}: ap_done not set in 0x00 when the job was seen done (0x${r.controlAtDone.toString(16)})`);
     if ((r.controlAfter & 0x6) !== 0x4) problems.push(`job ${n}: 0x00 after the job reads 0x${r.controlAfter.toString(16)}: expected ap_idle set and ap_done cleared by the previous read`);
     if (r.isr && (r.isr[0] !== 1 || r.isr[1] !== 0)) problems.push(`job ${n}: ISR 0x${r.isr[0].toString(16)} at the interrupt and 0x${r.isr[1].toString(16)} after toggling bit 0: expected 1 then 0`);

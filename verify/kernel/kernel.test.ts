@@ -11,7 +11,7 @@ import type { SimulatorName } from '../../sim/simulator.ts';
 import { ERROR, JOB } from '../../generators/kernel/regmap.ts';
 import type { KernelParams } from '../../generators/kernel/config.ts';
 import { buildKernelRtl, runKernelRtl, STORMY, HBM, type SlaveProfile } from './kernel.rtl.ts';
-import { Allocator, prepareAttention, prepareGemv, prepareRaw, randomGemv, programOf, runProblems, newMemory, type PreparedJob, type AttentionData } from './jobs.ts';
+import { Allocator, prepareAttention, prepareDecode, prepareGemv, prepareRaw, randomGemv, programOf, runProblems, newMemory, type PreparedJob, type AttentionData, type DecodeData } from './jobs.ts';
 import type { DeviceMemory } from '../../generators/kernel/layout.ts';
 
 const lane = { headDim: 16, pe: 4 };
@@ -22,6 +22,22 @@ function attentionData(seed: number, nHeads: number, L: number, cap: number): At
   const rng = makeRng(seed);
   const heads = Array.from({ length: nHeads }, () => makeJob('normal', lane.headDim, L, rng, formatInfoOf(Q(15, 17))));
   return { nHeads, L, cap, q: heads.map((j) => j.q), k: heads.map((j) => j.k), v: heads.map((j) => j.v) };
+}
+
+/** A decode step's data: L cached tokens and the new token's q, k, v (makeJob over L + 1 tokens). */
+function decodeData(seed: number, nHeads: number, L: number, cap: number, pos: number, big = false): DecodeData {
+  const rng = makeRng(seed);
+  const heads = Array.from({ length: nHeads }, () => makeJob('normal', lane.headDim, L + 1, rng, formatInfoOf(Q(15, 17))));
+  // big: head 0's q and k near the format's limit, so a rotation saturates (status bit 10).
+  const limit = (_x: bigint, e: number): bigint => (e % 2 === 0 ? (1n << 31n) - 1n - BigInt(e) : -(1n << 31n) + BigInt(e));
+  return {
+    nHeads, L, cap, pos,
+    q: heads.map((j, h) => (big && h === 0 ? j.q.map(limit) : j.q)),
+    k: heads.map((j) => j.k.slice(0, L)),
+    v: heads.map((j) => j.v.slice(0, L)),
+    kNew: heads.map((j, h) => (big && h === 0 ? j.k[L]!.map(limit) : j.k[L]!)),
+    vNew: heads.map((j) => j.v[L]!),
+  };
 }
 
 async function run(params: KernelParams, simulator: SimulatorName, seed: number, profile: SlaveProfile, make: (a: Allocator, mem: DeviceMemory, map: Awaited<ReturnType<typeof buildKernelRtl>>) => PreparedJob[]) {
@@ -42,6 +58,21 @@ describe('kernel: attention through AXI4 masters and s_axi_control', () => {
       ]);
       expect(r.problems).toEqual([]);
       expect(r.out.writes.length).toBeGreaterThan(0);
+    }, 600_000);
+  }
+});
+
+describe('kernel: decode step (RoPE of q and k, cache append, attention over L + 1)', () => {
+  for (const [sim, dataBits, seed] of [['verilator', 256, 11], ['verilator', 512, 12], ['icarus', 256, 13]] as const) {
+    it(`${sim}, ${dataBits}-bit masters, stormy memory: three steps bit-exact (o and the appended token), writes only in o and token L`, async () => {
+      const r = await run(small(dataBits), sim, seed, STORMY, (alloc, mem, rtl) => [
+        prepareDecode(rtl.config, rtl.map, mem, alloc, decodeData(seed, 3, 20, 24, 20), 'interrupt', lane),
+        // An empty cache (L = 0) and the largest position; head 0 saturates in RoPE.
+        prepareDecode(rtl.config, rtl.map, mem, alloc, decodeData(seed + 10, 5, 0, 1, rtl.config.rope.maxPos - 1, true), 'poll', lane),
+        prepareDecode(rtl.config, rtl.map, mem, alloc, decodeData(seed + 20, 2, 7, 8, 1234), 'interrupt', lane),
+      ]);
+      expect(r.jobs[1]!.flags).not.toBe(0);
+      expect(r.problems).toEqual([]);
     }, 600_000);
   }
 });
@@ -93,6 +124,8 @@ describe('kernel: bad arguments', () => {
       const c = rtl.config;
       const at = (n: number): number => 0x10000 + n * 0x1000;
       const attn = { kind: JOB.attention, n_heads: 2, len: 4, cap: 4, q: at(0), o: at(1), kv0: at(2), kv1: at(3) };
+      // Decode: lane 0's region (one head of cap 5 tokens, 640 bytes) at at(2), lane 1's at at(3).
+      const dec = { kind: JOB.decode, n_heads: 2, len: 4, cap: 5, pos: 4, q: at(0), o: at(1), k_new: at(4), v_new: at(5), kv0: at(2), kv1: at(3) };
       const gemv: Record<string, number> = { kind: JOB.gemv, rows: 10, cols: 64, int4: 0, x: at(10), y: at(11) };
       for (let k = 0; k < c.Wb; k++) {
         gemv[`w${k}`] = at(12 + k);
@@ -101,7 +134,7 @@ describe('kernel: bad arguments', () => {
       void alloc;
       void mem;
       return [
-        prepareRaw(rtl.map, { ...attn, kind: 2 }, ERROR.kind),
+        prepareRaw(rtl.map, { ...attn, kind: 3 }, ERROR.kind),
         prepareRaw(rtl.map, { ...attn, n_heads: 0 }, ERROR.heads),
         prepareRaw(rtl.map, { ...attn, n_heads: c.maxHeads + 1 }, ERROR.heads, 'poll'),
         prepareRaw(rtl.map, { ...attn, len: 0 }, ERROR.len),
@@ -111,6 +144,14 @@ describe('kernel: bad arguments', () => {
         prepareRaw(rtl.map, { ...attn, kv1: at(3) + c.DWB / 2 }, ERROR.misaligned),
         prepareRaw(rtl.map, { ...attn, o: at(2) + 64 }, ERROR.overlap),
         prepareRaw(rtl.map, { ...attn, o: at(0) + 32 }, ERROR.overlap),
+        prepareRaw(rtl.map, { ...dec, n_heads: 0 }, ERROR.heads),
+        prepareRaw(rtl.map, { ...dec, len: c.maxContext, cap: c.maxContext }, ERROR.len, 'poll'),
+        prepareRaw(rtl.map, { ...dec, cap: 4 }, ERROR.cap),
+        prepareRaw(rtl.map, { ...dec, pos: c.rope.maxPos }, ERROR.pos),
+        prepareRaw(rtl.map, { ...dec, k_new: at(4) + 4 }, ERROR.misaligned),
+        prepareRaw(rtl.map, { ...dec, o: at(4) + 32 }, ERROR.overlap),
+        prepareRaw(rtl.map, { ...dec, v_new: at(2) + 608 }, ERROR.overlap, 'poll'),
+        prepareRaw(rtl.map, { ...dec, kv1: at(2) + 512 }, ERROR.overlap),
         prepareRaw(rtl.map, { ...gemv, rows: 0 }, ERROR.rows),
         prepareRaw(rtl.map, { ...gemv, cols: 0 }, ERROR.cols),
         prepareRaw(rtl.map, { ...gemv, cols: 48 }, ERROR.cols),
