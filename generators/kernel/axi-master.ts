@@ -10,8 +10,9 @@
  *
  * Write client c gives single-word items (`wc<c>_tdata` = {byte address, strobe, data}); each
  * becomes a one-beat INCR burst with ID 0 (writes are o, y and an appended token: a small share
- * of the traffic). AW and W are raised together, each dropped when the slave takes it; a new
- * item is taken when both are free, so one write per cycle can go out. `bready` is always high.
+ * of the traffic). The address goes to AW, the data and strobe into a two-entry W FIFO; a new item
+ * is taken when AW is free and the FIFO has room, so one write per cycle can go out even to a
+ * slave that raises wready only once it holds the address. `bready` is always high.
  *
  * `idle`: no command left, no read in flight, every write answered. `resp_error` (sticky
  * until `clear`): a response other than OKAY, or RLAST where the burst's length does not put it.
@@ -208,14 +209,17 @@ export function buildAxiMaster(spec: AxiMasterSpec): Module {
   if (nW === 0) {
     // Read-only master: no write channels.
   } else {
+    // AW from a register; W from a two-entry FIFO, so an address can run a beat ahead of its data
+    // (a slave that raises wready only once it holds the address still takes a write per cycle).
     const awValid = m.reg('aw_valid', u(1), { domain: cd, reset: 0 });
-    const wValid = m.reg('w_valid', u(1), { domain: cd, reset: 0 });
     const awAddr = m.reg('aw_addr', u(AXI_ADDR_BITS), { domain: cd, reset: null });
-    const wData = m.reg('w_data', u(DW), { domain: cd, reset: null });
-    const wStrb = m.reg('w_strb', u(DWB), { domain: cd, reset: null });
+    const wPush = m.wire('w_push', u(1));
+    const wIn = m.wire('w_item', u(DWB + DW));
+    const wFifo = m.instance('u_w_fifo', buildFifo(DWB + DW, 2), { push_valid: wPush, push_data: wIn, pop_ready: P('wready') }, { domain: cd });
+    const wValid = wFifo.out('pop_valid');
     const outstanding = m.reg('outstanding', u(16), { domain: cd, reset: 0 });
     const awFire = awValid.and(P('awready'));
-    const slotFree = m.wire('w_slot_free', awValid.not().or(P('awready')).and(wValid.not().or(P('wready'))));
+    const slotFree = m.wire('w_slot_free', awValid.not().or(P('awready')).and(wFifo.out('push_ready')));
     const items = Array.from({ length: nW }, (_, i) => streamInput(m, `wc${i}`, u(AXI_ADDR_BITS + DWB + DW), { doc: '{byte address (DW-aligned), strobe, data}' }));
     const cwb = Math.max(1, clog2(nW));
     const rrW = m.reg('wr_turn', u(cwb), { domain: cd, reset: 0 });
@@ -241,17 +245,13 @@ export function buildAxiMaster(spec: AxiMasterSpec): Module {
       }
     });
     const take = m.wire('w_take', anyTake);
+    wPush.set(take);
+    wIn.set(sel.slice(DWB + DW - 1, 0));
     m.when(take, () => {
       awValid.set(1);
-      wValid.set(1);
       awAddr.set(sel.slice(AXI_ADDR_BITS + DWB + DW - 1, DWB + DW));
-      wStrb.set(sel.slice(DWB + DW - 1, DW));
-      wData.set(sel.slice(DW - 1, 0));
       if (nW > 1) rrW.set(mux(idSel.eq(nW - 1), lit(0, u(cwb)), idSel.add(1).trunc(cwb)));
-    }).otherwise(() => {
-      m.when(P('awready'), () => awValid.set(0));
-      m.when(P('wready'), () => wValid.set(0));
-    });
+    }).elsewhen(P('awready'), () => awValid.set(0));
     m.when(awFire.and(P('bvalid').not()), () => outstanding.set(outstanding.add(1).trunc(16))).elsewhen(P('bvalid').and(awFire.not()), () => outstanding.set(outstanding.sub(1).trunc(16)));
     P('awvalid').set(awValid);
     P('awaddr').set(awAddr);
@@ -260,8 +260,8 @@ export function buildAxiMaster(spec: AxiMasterSpec): Module {
     P('awburst').set(lit(1, u(2)));
     P('awid').set(lit(0, u(ids)));
     P('wvalid').set(wValid);
-    P('wdata').set(wData);
-    P('wstrb').set(wStrb);
+    P('wdata').set(wFifo.out('pop_data').slice(DW - 1, 0));
+    P('wstrb').set(wFifo.out('pop_data').slice(DWB + DW - 1, DW));
     P('wlast').set(lit(1, u(1)));
     P('bready').set(lit(1, u(1)));
     writesBusy = awValid.or(wValid).or(outstanding.ne(0));

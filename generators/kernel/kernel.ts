@@ -28,6 +28,7 @@ import { buildAxiMaster, axiSignals, idBits, AXI_ADDR_BITS, CMD_WORDS_BITS, type
 import { buildControlRegs } from './axil-regs.ts';
 import { buildWidthConverter } from './width.ts';
 import { buildDecodeFront } from './decode-front.ts';
+import { buildYWords, yItemBits } from './y-words.ts';
 import { ropePosBits } from './rope-unit.ts';
 import { regMap, masterNames, ERROR, STATUS_FLAG, type RegMap } from './regmap.ts';
 import type { KernelConfig } from './config.ts';
@@ -516,6 +517,8 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const oCountW = 32;
   const oWritten = m.reg('o_words_written', u(oCountW), { domain: cd, reset: 0 });
   let yLastAll: Expr = lit(1, u(1));
+  // Words of one pass per lane: ceil(2T / 4) beats, at DW = 512 a word more than half of them.
+  const yWordsMod = buildYWords(c.DW, 1 << clog2(Math.ceil((2 * c.T) / 4) + 2));
   const oLastBad = m.reg('o_last_bad', u(1), { domain: cd, reset: 0 });
   m.when(clear, () => oLastBad.set(0));
   let oTakes: Expr = lit(0, u(oCountW));
@@ -572,11 +575,19 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
       yData = cat(y256, y256);
       yStrb = mux(upper, cat(s32, lit(0, u(32))), cat(lit(0, u(32)), s32));
     }
+    // y beats through the lane's word buffer (a pass's rows, DW = 512: two beats per word).
+    const yIn = streamWires(m, `lane${i}_y_items`, u(yItemBits(c.DW)));
+    const yOut = streamWires(m, `lane${i}_y_words`, u(yItemBits(c.DW)));
+    m.instance(`u_y${i}_words`, yWordsMod, { in: yIn.sink, out: yOut.source }, { domain: cd });
+    yIn.source.valid.set(ySrc.valid.and(isGemv));
+    yIn.source.data.set(cat(ySrc.last!, yAddr, yStrb, yData));
+    ySrc.ready.set(isGemv.and(yIn.source.ready));
     const item = ioW[i]!;
-    item.valid.set(mux(isGemv, ySrc.valid, oWords.sink.valid));
-    item.data.set(mux(isGemv, cat(yAddr, yStrb, yData), cat(oAddr, ones, oWords.sink.data)));
+    item.valid.set(mux(isGemv, yOut.sink.valid, oWords.sink.valid));
+    item.data.set(mux(isGemv, yOut.sink.data.trunc(A + DWB + c.DW), cat(oAddr, ones, oWords.sink.data)));
     oWords.sink.ready.set(isGemv.not().and(item.ready));
-    ySrc.ready.set(isGemv.and(item.ready));
+    yOut.sink.ready.set(isGemv.and(item.ready));
+    m.when(yOut.sink.fire.and(yOut.sink.data.bit(yItemBits(c.DW) - 1)), () => yLastSeen.set(1));
     const oTake = isGemv.not().and(item.valid).and(item.ready);
     oTakes = add(oTakes, oTake.zext(oCountW), oCountW);
     m.when(oTake, () => {
@@ -589,7 +600,6 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
       });
     });
     m.when(ySrc.fire, () => {
-      m.when(ySrc.last!, () => yLastSeen.set(1));
       const nextOff = add(yOff.zext(18), 4, 18);
       m.when(nextOff.ge(2 * c.T).or(add(yRow, 4, 18).ge(rows.trunc(16).zext(18))), () => {
         yOff.set(0);

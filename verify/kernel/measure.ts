@@ -3,14 +3,14 @@
  * against the bare array's exact formulas, on Verilator with the memory model:
  *   node --import tsx verify/kernel/measure.ts [--gemv-only]
  * H = 2, P = 4, d = 16; attention L 512..2048 at 256 and 512 bits under the HBM-like and
- * stormy profiles; one-pass GEMV N 1024 and 2048 at 512 bits (HBM-like). Every run is also
+ * stormy profiles, the decode step (RoPE, append, L + 1 tokens) on the same caches; one-pass GEMV N 1024 and 2048 at 512 bits (HBM-like). Every run is also
  * checked (bit-exact, protocol, writes only in outputs); a problem is printed beside the figure.
  */
 import { Q } from '../../hdl/fixed.ts';
 import { makeRng } from '../rng.ts';
 import { makeJob, formatInfoOf } from '../swiftkv/stimulus.ts';
 import { buildKernelRtl, runKernelRtl, HBM, STORMY, type SlaveProfile } from './kernel.rtl.ts';
-import { Allocator, prepareAttention, prepareGemv, randomGemv, programOf, runProblems, newMemory, type PreparedJob } from './jobs.ts';
+import { Allocator, prepareAttention, prepareDecode, prepareGemv, randomGemv, programOf, runProblems, newMemory, type PreparedJob } from './jobs.ts';
 import type { KernelParams } from '../../generators/kernel/config.ts';
 import type { KernelRtl } from './kernel.rtl.ts';
 
@@ -43,6 +43,15 @@ async function main(): Promise<void> {
           const rng = makeRng(L);
           const hs = Array.from({ length: nHeads }, () => makeJob('normal', lane.headDim, L, rng, formatInfoOf(Q(15, 17))));
           return prepareAttention(rtl.config, rtl.map, mem, alloc, { nHeads, L, cap: L, q: hs.map((h) => h.q), k: hs.map((h) => h.k), v: hs.map((h) => h.v) }, 'interrupt', lane);
+        });
+        // The decode step over the same cache: RoPE of q and the new k, the append, L + 1 tokens.
+        await measure(rtl, `decode DW ${DW}, ${pn}, L ${L} + 1, ${nHeads} heads`, profile, (mem, alloc) => {
+          const rng = makeRng(L + 1);
+          const hs = Array.from({ length: nHeads }, () => makeJob('normal', lane.headDim, L + 1, rng, formatInfoOf(Q(15, 17))));
+          return prepareDecode(rtl.config, rtl.map, mem, alloc, {
+            nHeads, L, cap: L + 1, pos: L,
+            q: hs.map((h) => h.q), k: hs.map((h) => h.k.slice(0, L)), v: hs.map((h) => h.v.slice(0, L)), kNew: hs.map((h) => h.k[L]!), vNew: hs.map((h) => h.v[L]!),
+          }, 'interrupt', lane);
         });
       }
     }
