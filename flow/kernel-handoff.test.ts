@@ -49,7 +49,25 @@ describe('kernel hand-off (checked without Vivado)', () => {
       }
       expect(code).toBe(2);
       expect(err).toMatch(/kernel: --data-bits 128 is not supported: accepted 256 or 512/);
+      for (const [args, message] of [
+        [['--rope-pairing', 'spiral'], /kernel: --rope-pairing 'spiral' is not supported: accepted half or interleaved/],
+        [['--rope-base', '1'], /kernel: --rope-base 1 is out of range: accepted decimal numbers > 1 and <= 1e9/],
+      ] as const) {
+        let c2 = 0;
+        let e2 = '';
+        try {
+          execFileSync(process.execPath, ['--import', 'tsx', 'scripts/kernel.ts', ...args, '--out', path.join(out, 'x')], { stdio: 'pipe' });
+        } catch (e) {
+          c2 = (e as { status: number }).status;
+          e2 = String((e as { stderr: Buffer }).stderr);
+        }
+        expect(c2, args.join(' ')).toBe(2);
+        expect(e2).toMatch(message);
+      }
       expect(readdirSync(out)).toEqual([config.name]);
+      // Another RoPE is another kernel: its own folder, named after it.
+      execFileSync(process.execPath, ['--import', 'tsx', 'scripts/kernel.ts', '--data-bits', '256', '--rope-pairing', 'interleaved', '--rope-base', '500000', '--out', out], { stdio: 'pipe' });
+      expect(readdirSync(out).sort()).toEqual([config.name, `${config.name}_b500000_ri`].sort());
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -21,6 +21,8 @@ const HELP = `usage: ${INVOCATION} [options]
   --max-context N    largest context length (default 16384)
   --gemv-max-cols N  largest GEMV N (default 256; a multiple of 32)
   --data-bits W      AXI data width of every master: 256 or 512 (default 512)
+  --rope-base B      RoPE frequency base of the decode step (default 10000; > 1, <= 1e9)
+  --rope-pairing P   RoPE pairs: half (LLaMA: x[i], x[i + d/2]) or interleaved (x[2i], x[2i+1]) (default half)
   --period NS        clock period for synth_ooc.tcl in ns (default 3.333: an assumed 300 MHz, not an estimate)
   --out DIR          output folder (default out)`;
 
@@ -34,7 +36,7 @@ function int(flag: string, text: string | undefined, dflt: number, lo: number, h
 async function main(): Promise<void> {
   const o = parseCommandLine(TOOL, process.argv.slice(2), {
     heads: 'string', pe: 'string', 'head-dim': 'string', 'max-heads': 'string', 'max-context': 'string',
-    'gemv-max-cols': 'string', 'data-bits': 'string', period: 'string', out: 'string', help: 'boolean',
+    'gemv-max-cols': 'string', 'data-bits': 'string', 'rope-base': 'string', 'rope-pairing': 'string', period: 'string', out: 'string', help: 'boolean',
   }, INVOCATION);
   if (o.help) {
     console.log(HELP);
@@ -49,6 +51,11 @@ async function main(): Promise<void> {
   const dataBitsText = o['data-bits'] ?? '512';
   if (dataBitsText !== '256' && dataBitsText !== '512') throw new UsageError(`--data-bits ${shown(dataBitsText)} is not supported: accepted 256 or 512`);
   const dataBits = Number(dataBitsText);
+  const baseText = o['rope-base'] ?? '10000';
+  const base = /^\d+(\.\d+)?$/.test(baseText) ? Number(baseText) : NaN;
+  if (!(base > 1 && base <= 1e9)) throw new UsageError(`--rope-base ${shown(baseText)} is out of range: accepted decimal numbers > 1 and <= 1e9`);
+  const pairing = o['rope-pairing'] ?? 'half';
+  if (pairing !== 'half' && pairing !== 'interleaved') throw new UsageError(`--rope-pairing ${shown(pairing)} is not supported: accepted half or interleaved`);
   const periodText = o.period ?? '3.333';
   const period = /^\d+(\.\d+)?$/.test(periodText) ? Number(periodText) : NaN;
   if (!(period >= 1 && period <= 100)) throw new UsageError(`--period ${shown(periodText)} is out of range: accepted decimal nanoseconds 1..100`);
@@ -56,7 +63,7 @@ async function main(): Promise<void> {
   await checkOutputFolder('out', out);
   let config;
   try {
-    config = resolveKernel({ mha: { lane: { headDim, pe, maxContext }, heads, maxHeads, gemv: { group: 32, maxCols } }, dataBits: dataBits as DataBits });
+    config = resolveKernel({ mha: { lane: { headDim, pe, maxContext }, heads, maxHeads, gemv: { group: 32, maxCols } }, dataBits: dataBits as DataBits, rope: { base, pairing } });
   } catch (e) {
     if (e instanceof RangeError) throw new UsageError(e.message);
     throw e;

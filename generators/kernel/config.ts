@@ -68,8 +68,11 @@ export interface KernelConfig extends KernelShape {
 
 const isPow2 = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 
-export function kernelName(H: number, c: LaneConfig, DW: number): string {
-  return `swiftkv_kernel_h${H}_p${c.P}_d${c.d}_m${DW}`;
+/** The top's name; a RoPE other than the default (base 10000, half-split pairs) adds its own suffix. */
+export function kernelName(H: number, c: LaneConfig, DW: number, rope: { base?: number; pairing?: RopePairing } = {}): string {
+  const base = rope.base ?? 10000;
+  const suffix = `${base === 10000 ? '' : `_b${String(base).replace('.', 'p')}`}${(rope.pairing ?? 'half') === 'half' ? '' : '_ri'}`;
+  return `swiftkv_kernel_h${H}_p${c.P}_d${c.d}_m${DW}${suffix}`;
 }
 
 export function resolveKernel(p: KernelParams): KernelConfig {
@@ -92,7 +95,7 @@ export function resolveKernel(p: KernelParams): KernelConfig {
   const vecWords = (c.d * 32) / DW;
   const interval = Math.max(c.B, built.timing.interval);
   return {
-    name: p.name ?? kernelName(H, c, DW),
+    name: p.name ?? kernelName(H, c, DW, p.rope),
     mhaParams: p.mha,
     mha: built.module,
     lane: c,
