@@ -4,10 +4,13 @@
  *
  *   npm run attend -- --q q.npy --k k.npy --v v.npy --out o.npy [--pe 16] [--sim verilator|icarus]
  *                     [--rescale multiply|shift] [--max-context 16384] [--on-saturation fail|warn]
- *                     [--kernel]
+ *                     [--kernel [--decode-pos P [--rope-base B] [--rope-pairing half|interleaved]]]
  *
  * --kernel runs the heads through the Alveo kernel (generators/kernel, one lane) with the AXI4
  * memory model and the XRT-style host (verify/kernel/attend.ts): the path the card takes.
+ * --decode-pos P makes each job the kernel's decode step: q and the last token's k are the new
+ * token's, before RoPE; the kernel rotates them at position P, appends that token after the
+ * other L - 1 (taken as keys already rotated) and attends over all L.
  *
  * q: [heads, d], k and v: [heads, L, d], float32 or float64, heads >= 1, L >= 1. Values are
  * rounded to Q15.17 (nearest, ties to even). Writes o [heads, d] (float64) and prints cycles,
@@ -28,6 +31,7 @@ import { attendOnKernel, KERNEL_DATA_BITS } from '../verify/kernel/attend.ts';
 import { laneConfig } from '../generators/swiftkv/config.ts';
 import { buildLaneRtl, runLaneRtl } from '../verify/swiftkv/lane-job.rtl.ts';
 import { goldenAttention } from '../generators/swiftkv/golden.ts';
+import { resolveRope, ropeRotate, ropeReference, type RopePairing } from '../generators/kernel/rope.ts';
 import { GEN_PARAMS, checkParam, cliStyle } from '../generators/swiftkv/params.ts';
 import { SAT_STAGES, classifySat, satStages, type SatStageName } from '../generators/swiftkv/saturation.ts';
 import type { LaneFormats, Rescale } from '../generators/swiftkv/numerics.ts';
@@ -59,6 +63,9 @@ const OPTIONS = {
   'max-context': 'string',
   'on-saturation': 'string',
   kernel: 'boolean',
+  'decode-pos': 'string',
+  'rope-base': 'string',
+  'rope-pairing': 'string',
   help: 'boolean',
 } as const;
 
@@ -73,6 +80,9 @@ const Args = z.object({
   'max-context': decimalFlag('max-context', `integers ${GEN_PARAMS.maxContext.min}..${GEN_PARAMS.maxContext.max}`).default(GEN_PARAMS.maxContext.default),
   'on-saturation': choiceFlag('on-saturation', ['fail', 'warn']).default('fail'),
   kernel: z.boolean().default(false),
+  'decode-pos': decimalFlag('decode-pos', 'integers 0..max-context - 1').optional(),
+  'rope-base': decimalFlag('rope-base', 'integers 2..1000000000').default(10000),
+  'rope-pairing': choiceFlag('rope-pairing', ['half', 'interleaved']).default('half'),
 });
 
 const HELP = `usage: npm run attend -- --q q.npy --k k.npy --v v.npy --out o.npy [options]
@@ -87,6 +97,11 @@ const HELP = `usage: npm run attend -- --q q.npy --k k.npy --v v.npy --out o.npy
                        nothing written; warn: write the hardware's o and warn on stderr
   --kernel             through the Alveo kernel (AXI4 masters, s_axi_control) with the memory
                        model, a job per head; needs d >= 8
+  --decode-pos P       with --kernel: the kernel's decode step at position P (0..max-context - 1):
+                       q and the last token of k are before RoPE and rotated by the kernel, the
+                       other L - 1 keys are taken as already rotated; o is attention over all L
+  --rope-base B        RoPE base of --decode-pos; integers 2..1000000000 (default 10000)
+  --rope-pairing P     half (LLaMA: x[i], x[i + d/2]) or interleaved (x[2i], x[2i+1]) (default half)
 
 Saturation stages reported per head (status_sat bit, name):
 ${SAT_STAGES.map((s, i) => `  ${i} ${s.name}: ${s.narrowing}`).join('\n')}
@@ -154,6 +169,10 @@ async function main(): Promise<void> {
     a.pe === undefined ? undefined : checkParam('pe', a.pe, cliStyle),
     checkParam('maxContext', a['max-context'], cliStyle),
   ].filter((p): p is string => p !== undefined);
+  if (a['decode-pos'] !== undefined && !a.kernel) problems.push('--decode-pos needs --kernel: the decode step (RoPE, the cache append) is the kernel\'s');
+  if (a['decode-pos'] !== undefined && a['decode-pos'] >= a['max-context']) problems.push(`--decode-pos ${a['decode-pos']} is out of range: accepted integers 0..${a['max-context'] - 1} (below --max-context)`);
+  if ((flags['rope-base'] !== undefined || flags['rope-pairing'] !== undefined) && a['decode-pos'] === undefined) problems.push('--rope-base and --rope-pairing apply to --decode-pos only');
+  if (a['rope-base'] < 2 || a['rope-base'] > 1e9) problems.push(`--rope-base ${a['rope-base']} is out of range: accepted integers 2..1000000000`);
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
 
   // Files and the output location, before any work.
@@ -181,6 +200,8 @@ async function main(): Promise<void> {
   const qr = toRaw('q', q, (i) => `[${Math.floor(i / d)}, ${i % d}]`);
   const kr = toRaw('k', k, (i) => `[${Math.floor(i / (L * d))}, ${Math.floor(i / d) % L}, ${i % d}]`);
   const vr = toRaw('v', v, (i) => `[${Math.floor(i / (L * d))}, ${Math.floor(i / d) % L}, ${i % d}]`);
+  const decode = a['decode-pos'] === undefined ? undefined : { pos: a['decode-pos'], base: a['rope-base'], pairing: a['rope-pairing'] as RopePairing };
+  const rope = decode ? resolveRope({ headDim: d, maxPos: a['max-context'], base: decode.base, pairing: decode.pairing }) : undefined;
   const jobs = Array.from({ length: H }, (_, h) => ({
     q: qr.slice(h * d, (h + 1) * d),
     k: Array.from({ length: L }, (_, t) => kr.slice((h * L + t) * d, (h * L + t + 1) * d)),
@@ -190,11 +211,13 @@ async function main(): Promise<void> {
   const jobList = a.kernel ? jobs.map((j) => [j]) : Array.from({ length: Math.ceil(H / HEADS_PER_JOB) }, (_, j) => jobs.slice(j * HEADS_PER_JOB, (j + 1) * HEADS_PER_JOB));
   const t0 = performance.now();
   const build = { maxHeads: HEADS_PER_JOB };
-  const res = a.kernel ? await attendOnKernel(params, jobs, a.sim) : await runLaneRtl(params, jobList, { simulator: a.sim, seed: 1, vprob: 100, rprob: 100 }, build);
+  const kernelRes = a.kernel ? await attendOnKernel(params, jobs, a.sim, decode) : undefined;
+  const res = kernelRes ?? await runLaneRtl(params, jobList, { simulator: a.sim, seed: 1, vprob: 100, rprob: 100 }, build);
   const { timing } = a.kernel ? buildLane(params, build) : await buildLaneRtl(params, a.sim, build);
   const ms = performance.now() - t0;
   const o = new Float64Array(H * d);
-  console.log(`lane d=${d} P=${pe} rescale=${a.rescale} on ${a.sim}${a.kernel ? ' through the kernel (a job per head; cycles from the ap_start write to the interrupt)' : ''}: ${H} head(s), L=${L}, ${(ms / 1000).toFixed(1)} s`);
+  const via = decode ? ` through the kernel's decode step at position ${decode.pos} (RoPE base ${decode.base}, ${decode.pairing} pairs; a job per head; cycles from the ap_start write to the interrupt)` : a.kernel ? ' through the kernel (a job per head; cycles from the ap_start write to the interrupt)' : '';
+  console.log(`lane d=${d} P=${pe} rescale=${a.rescale} on ${a.sim}${via}: ${H} head(s), L=${L}, ${(ms / 1000).toFixed(1)} s`);
   console.log('| job | heads | cycles | formula (laneCycles) | cycles per token | multiplier bound (heads x L x B) |');
   console.log('|---|---|---|---|---|---|');
   res.forEach((r, j) => {
@@ -211,20 +234,28 @@ async function main(): Promise<void> {
   for (let h = 0; h < H; h++) {
     const r = heads[h]!;
     r.o.forEach((x, j) => (o[h * d + j] = Number(x) / 2 ** 17));
+    // Decode: the reference and the golden model rotate q and the last key (float64 and fixed point).
+    const qf = Array.from(q.data.subarray(h * d, (h + 1) * d));
+    const kf = Array.from({ length: L }, (_, t) => Array.from(k.data.subarray((h * L + t) * d, (h * L + t + 1) * d)));
     const ref = referenceAttention(
-      Array.from(q.data.subarray(h * d, (h + 1) * d)),
-      Array.from({ length: L }, (_, t) => Array.from(k.data.subarray((h * L + t) * d, (h * L + t + 1) * d))),
+      rope && decode ? ropeReference(rope, qf, decode.pos) : qf,
+      rope && decode ? [...kf.slice(0, L - 1), ropeReference(rope, kf[L - 1]!, decode.pos)] : kf,
       Array.from({ length: L }, (_, t) => Array.from(v.data.subarray((h * L + t) * d, (h * L + t + 1) * d))),
     );
     const err = errorReport(Array.from(o.subarray(h * d, (h + 1) * d)), ref).relative;
     worst = Math.max(worst, err);
-    const golden = goldenAttention(jobs[h]!.q, jobs[h]!.k, jobs[h]!.v, params);
+    const jq = rope && decode ? ropeRotate(rope, jobs[h]!.q, decode.pos).y : jobs[h]!.q;
+    const jk = rope && decode ? [...jobs[h]!.k.slice(0, L - 1), ropeRotate(rope, jobs[h]!.k[L - 1]!, decode.pos).y] : jobs[h]!.k;
+    const golden = goldenAttention(jq, jk, jobs[h]!.v, params);
     const exact = golden.o.every((g, j) => g === r.o[j]) && golden.sat === r.mask;
     console.log(`| ${h} | ${err.toExponential(3)} | ${exact ? 'yes' : 'NO'} | ${stagesText(satStages(r.mask))} |`);
     if (!exact) mismatch = true;
   }
   console.log(`max relative error over heads: ${worst.toExponential(3)}`);
   const sat = saturationLines(heads.map((r, head) => ({ head, sat: r.mask })), cfg.formats);
+  kernelRes?.forEach((r, head) => {
+    if (r.ropeSat) sat.harmful.push(`head ${head}: RoPE output saturated: q or the new k rotated beyond Q15.17 was clamped`);
+  });
   for (const line of sat.harmless) console.log(`note: ${line}`);
   if (sat.harmful.length > 0 && a['on-saturation'] === 'fail') {
     throw new UsageError(

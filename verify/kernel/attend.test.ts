@@ -25,6 +25,42 @@ describe('npm run attend -- --kernel', () => {
     });
   }, 600_000);
 
+  it('--decode-pos: the decode step through the kernel from .npy files, bit-exact (the CLI compares with RoPE + golden), o written', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'attend-decode-'));
+    try {
+      const rng = makeRng(8);
+      const heads = Array.from({ length: 2 }, () => makeJob('normal', 16, 9, rng, formatInfoOf(Q(15, 17))));
+      const flat = (xs: readonly bigint[]): number[] => xs.map((x) => Number(x) / 2 ** 17);
+      writeNpy(path.join(dir, 'q.npy'), Float64Array.from(heads.flatMap((h) => flat(h.q))), [2, 16]);
+      writeNpy(path.join(dir, 'k.npy'), Float64Array.from(heads.flatMap((h) => h.k.flatMap(flat))), [2, 9, 16]);
+      writeNpy(path.join(dir, 'v.npy'), Float64Array.from(heads.flatMap((h) => h.v.flatMap(flat))), [2, 9, 16]);
+      const files = ['--q', path.join(dir, 'q.npy'), '--k', path.join(dir, 'k.npy'), '--v', path.join(dir, 'v.npy'), '--out', path.join(dir, 'o.npy'), '--pe', '4', '--max-context', '64'];
+      const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/attend.ts', ...files, '--kernel', '--decode-pos', '37', '--rope-pairing', 'interleaved'], { encoding: 'utf8' });
+      expect(stdout).toMatch(/decode step at position 37 \(RoPE base 10000, interleaved pairs/);
+      expect(stdout.match(/^\| [01] \| [0-9.e+-]+ \| yes \|/gm)?.length, stdout).toBe(2);
+      expect(existsSync(path.join(dir, 'o.npy'))).toBe(true);
+      for (const [args, message] of [
+        [['--decode-pos', '3'], /--decode-pos needs --kernel/],
+        [['--kernel', '--decode-pos', '64'], /--decode-pos 64 is out of range: accepted integers 0\.\.63/],
+        [['--kernel', '--rope-base', '500'], /--rope-base and --rope-pairing apply to --decode-pos only/],
+      ] as const) {
+        let code = 0;
+        let err = '';
+        try {
+          execFileSync(process.execPath, ['--import', 'tsx', 'scripts/attend.ts', ...files.slice(0, 7), path.join(dir, 'o2.npy'), ...files.slice(8), ...args], { stdio: 'pipe' });
+        } catch (e) {
+          code = (e as { status: number }).status;
+          err = String((e as { stderr: Buffer }).stderr);
+        }
+        expect(code, args.join(' ')).toBe(2);
+        expect(err).toMatch(message);
+        expect(existsSync(path.join(dir, 'o2.npy'))).toBe(false);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
   it('refuses d < 8 with exit 2, naming the value, and writes nothing', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'attend-kernel-'));
     try {
