@@ -29,7 +29,7 @@ describe('kernel hand-off (checked without Vivado)', () => {
     expect(xmlProblems(xml.replace('offset="0x10"', 'offset=0x10'))).not.toEqual([]);
     expect(checkHandoff({ ...base, files: base.files.filter((f) => f !== sources[0]) }).join('\n')).toMatch(new RegExp(`Tcl names ${sources[0]}, which is not in the design folder`));
     expect(checkHandoff({ ...base, ports: [...base.ports, { name: 'debug_bus', direction: 'output', width: 8, signed: false } as (typeof base.ports)[number]] })).toEqual(['top port debug_bus belongs to no interface']);
-    expect(checkHandoff({ ...base, xml: xml.replace('<port name="m_axi_g1"', '<port name="m_axi_gx"') }).join('\n')).toMatch(/argument kv1 names port m_axi_g1, which kernel.xml does not declare/);
+    expect(checkHandoff({ ...base, xml: xml.replace('<port name="m_axi_g1"', '<port name="m_axi_gx"') }).join('\n')).toMatch(/argument k_cache1 names port m_axi_g1, which kernel.xml does not declare/);
   });
 
   it('scripts/kernel.ts writes the folder; a bad value exits 2 naming it and writes nothing', () => {

@@ -2,9 +2,10 @@
  * The Alveo kernel configuration, resolved once: the array it wraps (buildMha), the AXI data
  * width and the memory geometry every layout and address generator derives from.
  *
- * Masters: `m_axi_io` (q and x read; o and y written) and NG = max(H, Wb) masters
- * `m_axi_g<k>`, each meant for its own HBM pseudo-channel. Lane i's KV cache is read through
- * g<i>. The GEMV weight beat (16 H T bits) is padded to Wb = ceil(16 H T / DW) memory words and
+ * Masters: `m_axi_io` (q, k_new, v_new and x read; o and y written) and NG = max(2H, Wb) masters
+ * `m_axi_g<k>`, each meant for its own HBM pseudo-channel. Lane i's K cache is read (and its new
+ * token's k written) through g<i>, its V cache through g<H+i>: at d = 128, P = 16 a lane takes
+ * 512 bits of k and 512 of v per cycle, a 512-bit master's whole width each. The GEMV weight beat (16 H T bits) is padded to Wb = ceil(16 H T / DW) memory words and
  * striped: word k of every beat lives in stripe k, read through g<k>, so a beat per cycle
  * needs a word per cycle from each stripe. Scale beats are striped the same way.
  */
@@ -55,15 +56,15 @@ export interface KernelConfig extends KernelShape {
   readonly DWB: number;
   readonly maxBurst: number;
   readonly readDepth: number;
-  /** Words of one q or o vector (d * 4 bytes / DWB) and of one KV token record (twice that). */
+  /** Words of one q, o, k or v vector (d * 4 bytes / DWB) and of a token's k and v together. */
   readonly vecWords: number;
   readonly tokenWords: number;
   /** Bits of a GEMV weight or scale beat: 16 H T. */
   readonly gemvBits: number;
   /** RoPE of the decode step: head dimension d, positions 0 .. maxContext - 1, the data format. */
   readonly rope: RopeParams;
-  /** Bits per cycle each lane master reads at the lane's token rate, and each stripe in GEMV. */
-  readonly demand: { kvBits: number; gemvBits: number };
+  /** Bits per cycle each cache master (K or V) reads at the lane's token rate, and each stripe in GEMV. */
+  readonly demand: { cacheBits: number; gemvBits: number };
 }
 
 const isPow2 = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
@@ -102,7 +103,7 @@ export function resolveKernel(p: KernelParams): KernelConfig {
     timing: built.timing,
     H,
     Wb,
-    NG: Math.max(H, Wb),
+    NG: Math.max(2 * H, Wb),
     T,
     maxHeads: p.mha.maxHeads,
     G: gemv.group,
@@ -121,6 +122,6 @@ export function resolveKernel(p: KernelParams): KernelConfig {
     tokenWords: 2 * vecWords,
     gemvBits,
     rope: resolveRope({ headDim: c.d, maxPos: c.formats.params.maxContext, data: c.formats.data, ...(p.rope?.base !== undefined ? { base: p.rope.base } : {}), ...(p.rope?.pairing !== undefined ? { pairing: p.rope.pairing } : {}) }),
-    demand: { kvBits: (2 * c.d * 32) / interval, gemvBits: DW },
+    demand: { cacheBits: (c.d * 32) / interval, gemvBits: DW },
   };
 }

@@ -1,23 +1,29 @@
 /**
  * The Alveo RTL kernel around the SwiftKV-MHA top: ap_clk, ap_rst_n (registered twice inside),
  * interrupt, the AXI4-Lite slave s_axi_control (axil-regs.ts, map in regmap.ts) and AXI4
- * masters (axi-master.ts) that read q, the KV caches, x, the GEMV weights and scales, and write
- * o and y. The MHA top is a child module; this file only moves data and checks arguments.
+ * masters (axi-master.ts) that read q, the K and V caches, x, the GEMV weights and scales, and
+ * write o, y and (decode) the new token's k and v. The MHA top is a child module; this file moves
+ * data, checks arguments and holds each lane's decode front (decode-front.ts: RoPE).
  *
- * Job: the host writes the arguments and ap_start. CHECK walks the job's shape (per-lane head
- * counts for attention, passes for GEMV) to find every buffer's end, then every argument is
- * checked (ranges, DW alignment, the output buffer overlapping an input buffer). A job that
- * fails ends with ap_done and the error code in `status`, having read and written nothing.
- * Otherwise RUN issues the read commands, starts the array and routes the streams; the job
- * ends when the array is done, every output word has been handed to m_axi_io and every master
- * is idle (all reads answered, all writes acknowledged). Then ap_done (and ap_ready) pulse.
+ * Job: the host writes the arguments and ap_start. SHAPE walks the job's shape (per-lane head
+ * counts for attention and decode, passes for GEMV) to find every buffer's end; a decode job then
+ * walks its cache regions against each other (REGIONS, one a cycle); CHECK then reads the first
+ * failing check's code (ranges, DW alignment, an output buffer overlapping another buffer of the
+ * job). A job that fails ends with ap_done and the error code in `status`, having read and
+ * written nothing. Otherwise RUN issues the read commands, starts the array and routes the
+ * streams; the job ends when the array is done, every output word has been handed to its master
+ * and every master is idle (all reads answered, all writes acknowledged). Then ap_done (and
+ * ap_ready) pulse.
  *
  * Streams (memory layouts: docs/kernel.md, host side layout.ts):
  *   q (io, client 1): nHeads * d words of 32 bits, head h to lane h mod H, B beats per head;
- *   kv (g<i>, client 0): lane i's heads, each L token records of B beats {v_b, k_b};
+ *     decode: per head its q, k_new and v_new vectors, to the front of lane h mod H;
+ *   k, v (g<i>, g<H+i>, client 0): lane i's heads, each L tokens of d values; a kv beat {v_b, k_b}
+ *     takes P of each; decode: then the front's new token, also written to token L of both caches;
  *   o (io, write client i): lane i's heads, head h at o + 4dh;
  *   x (io, client 0): N bytes; w, s (g<k>, clients 0 and 1): beat word k of each beat in stripe k;
- *   y (io, write client i): lane i's rows, 64-bit each (sign-extended from 48), at y + 8 row.
+ *   y (io, write client i): lane i's rows, 64-bit each (sign-extended from 48), at y + 8 row,
+ *     through the lane's word buffer (y-words.ts).
  */
 import { Module, u, lit, mux, cat, clog2, type Expr, type Signal, type ClockDomain } from '../../hdl/index.ts';
 import { Fsm } from '../../hdl/fsm.ts';
@@ -85,8 +91,8 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const small: ClientSpec = { depth: 2 * c.maxBurst, burst: c.maxBurst };
   const masterSpecs = new Map<string, { reads: ClientSpec[]; writes: number }>();
   masterSpecs.set('io', { reads: [small, small], writes: c.H });
-  // g<k>, k < H, also writes the decode step's new token into lane k's cache region.
-  for (let k = 0; k < c.NG; k++) masterSpecs.set(`g${k}`, { reads: k < c.Wb ? [big, small] : [big], writes: k < c.H ? 1 : 0 });
+  // g<k>, k < 2H (lane k mod H's K or V cache), also writes the decode step's new k or v.
+  for (let k = 0; k < c.NG; k++) masterSpecs.set(`g${k}`, { reads: k < c.Wb ? [big, small] : [big], writes: k < 2 * c.H ? 1 : 0 });
   // Per master: command and data wires of each read client, item wires of each write client.
   const clear = m.wire('job_clear', u(1));
   interface ReadClient { cmdValid: Signal; cmdReady: Signal; addr: Signal; words: Signal; data: StreamSink }
@@ -136,7 +142,7 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const g = (k: number): ReadClient[] => readClients.get(`g${k}`)!;
 
   // ---- job control ----------------------------------------------------------------------------
-  const job = new Fsm(m, 'job', ['IDLE', 'SHAPE', 'CHECK', 'RUN', 'FINISH', 'DONE'] as const, { domain: cd });
+  const job = new Fsm(m, 'job', ['IDLE', 'SHAPE', 'REGIONS', 'CHECK', 'RUN', 'FINISH', 'DONE'] as const, { domain: cd });
   const apStart = ctrl.out('ap_start');
   const kind = arg('kind');
   const isGemv = m.reg('is_gemv', u(1), { domain: cd, reset: 0 });
@@ -156,15 +162,15 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
     isDecode.set(kind.eq(2));
     job.goto('SHAPE');
   });
-  m.when(job.isAny('SHAPE', 'CHECK', 'RUN', 'FINISH'), () => cyclesQ.set(add(cyclesQ, 1, 32))).elsewhen(job.is('IDLE').and(apStart), () => cyclesQ.set(1));
+  m.when(job.isAny('SHAPE', 'REGIONS', 'CHECK', 'RUN', 'FINISH'), () => cyclesQ.set(add(cyclesQ, 1, 32))).elsewhen(job.is('IDLE').and(apStart), () => cyclesQ.set(1));
   apIdle.set(job.is('IDLE'));
   apDone.set(job.is('DONE'));
   m.when(job.is('DONE'), () => job.goto('IDLE'));
 
   // Sizes in bytes from shifts only (d, token record, DW are powers of two).
   const vecBytes = c.d * 4;
-  const tokenBytes = 2 * vecBytes;
-  const stride = m.wire('head_stride', cap.zext(A).shl(log2(tokenBytes)).trunc(A));
+  // A head's region in either cache: cap tokens of d values.
+  const stride = m.wire('head_stride', cap.zext(A).shl(log2(vecBytes)).trunc(A));
   const heads64 = nHeads.zext(A);
   const qoBytes = heads64.shl(log2(vecBytes)).trunc(A);
 
@@ -173,8 +179,9 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const hBase = m.reg('shape_head', u(33), { domain: cd, reset: 0 });
   const rowsLeft = m.reg('shape_rows_left', u(18), { domain: cd, reset: 0 });
   const passes = m.reg('passes', u(17), { domain: cd, reset: 0 });
-  const kvEnd: Signal[] = [];
-  for (let i = 0; i < c.H; i++) kvEnd.push(m.reg(`kv${i}_end`, u(A), { domain: cd, reset: null }));
+  // Bytes of lane i's K cache region and of its V cache region (the same: its heads times stride).
+  const regionBytes: Signal[] = [];
+  for (let i = 0; i < c.H; i++) regionBytes.push(m.reg(`cache${i}_bytes`, u(A), { domain: cd, reset: null }));
   const colBeats = m.wire('col_beats', mux(int4, cols.shr(1).zext(32), cols));
   const sPassWords = m.wire('s_pass_words', cols.shr(log2(c.G) - 1).zext(32));
   const wWords = m.reg('w_words', u(32), { domain: cd, reset: 0 });
@@ -185,15 +192,15 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
     passes.set(0);
     wWords.set(0);
     sWords.set(0);
-    kvEnd.forEach((e, i) => e.set(arg(`kv${i}`)));
+    regionBytes.forEach((e) => e.set(0));
   });
   // Bounded walks: at most ceil(maxHeads/H) rounds, ceil(65535/R) passes (arguments out of
   // range are cut short; CHECK rejects them anyway).
   const shapeDone = m.wire('shape_done', mux(isGemv, rowsLeft.eq(0).or(passes.ge(Math.ceil(65535 / R))), hBase.ge(nHeads.zext(33)).or(hBase.ge(c.maxHeads))));
   m.when(job.is('SHAPE'), () => {
-    m.when(shapeDone, () => job.goto('CHECK')).otherwise(() => {
+    m.when(shapeDone, () => m.when(isDecode, () => job.goto('REGIONS')).otherwise(() => job.goto('CHECK'))).otherwise(() => {
       hBase.set(add(hBase, c.H, 33));
-      kvEnd.forEach((e, i) => m.when(add(hBase, i, 33).lt(nHeads.zext(33)), () => e.set(add(e, stride))));
+      regionBytes.forEach((e, i) => m.when(add(hBase, i, 33).lt(nHeads.zext(33)), () => e.set(add(e, stride))));
       rowsLeft.set(mux(rowsLeft.le(R), lit(0, u(18)), rowsLeft.sub(R).trunc(18)));
       passes.set(add(passes, 1, 17));
       wWords.set(add(wWords, colBeats, 32));
@@ -217,20 +224,37 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const stripeEnd = (base: Expr, words: Expr): Expr => add(base, words.zext(A).shl(sizeLog).trunc(A));
   let attnMisaligned: Expr = aligned(q).and(aligned(o)).not();
   let attnOverlap: Expr = overlaps(o, oEnd, q, qEnd);
-  for (let i = 0; i < c.H; i++) {
-    attnMisaligned = attnMisaligned.or(aligned(arg(`kv${i}`)).not());
-    attnOverlap = attnOverlap.or(overlaps(o, oEnd, arg(`kv${i}`), kvEnd[i]!));
+  // The 2H cache regions: lane i's K cache (region i) and V cache (region H + i).
+  const regions = Array.from({ length: 2 * c.H }, (_, r) => {
+    const lo = arg(r < c.H ? `k_cache${r}` : `v_cache${r - c.H}`);
+    return { lo, hi: m.wire(`cache_region${r}_end`, add(lo, regionBytes[r % c.H]!)) };
+  });
+  for (const g of regions) {
+    attnMisaligned = attnMisaligned.or(aligned(g.lo).not());
+    attnOverlap = attnOverlap.or(overlaps(o, oEnd, g.lo, g.hi));
   }
   // Decode: o and every lane's cache region are written; q, k_new, v_new and the regions read.
   const kEnd = add(kNew, qoBytes);
   const vEnd = add(vNew, qoBytes);
   let decMisaligned: Expr = attnMisaligned.or(aligned(kNew).and(aligned(vNew)).not());
   let decOverlap: Expr = attnOverlap.or(overlaps(o, oEnd, kNew, kEnd)).or(overlaps(o, oEnd, vNew, vEnd));
-  for (let i = 0; i < c.H; i++) {
-    const kv = arg(`kv${i}`);
-    for (const [lo, hi] of [[q, qEnd], [kNew, kEnd], [vNew, vEnd]] as const) decOverlap = decOverlap.or(overlaps(kv, kvEnd[i]!, lo, hi));
-    for (let j = i + 1; j < c.H; j++) decOverlap = decOverlap.or(overlaps(kv, kvEnd[i]!, arg(`kv${j}`), kvEnd[j]!));
+  for (const g of regions) {
+    for (const [lo, hi] of [[q, qEnd], [kNew, kEnd], [vNew, vEnd]] as const) decOverlap = decOverlap.or(overlaps(g.lo, g.hi, lo, hi));
   }
+  // The cache regions against each other (a token written into another head's cached tokens):
+  // REGIONS walks region r = 0..2H-1, one a cycle, against all the others.
+  const walk = m.reg('region_walk', u(clog2(2 * c.H + 1)), { domain: cd, reset: 0 });
+  const cachesOverlap = m.reg('caches_overlap', u(1), { domain: cd, reset: 0 });
+  let walkLo: Expr = regions[0]!.lo;
+  let walkHi: Expr = regions[0]!.hi;
+  regions.forEach((g, r) => {
+    if (r === 0) return;
+    walkLo = mux(walk.eq(r), g.lo, walkLo);
+    walkHi = mux(walk.eq(r), g.hi, walkHi);
+  });
+  let walkHit: Expr = lit(0, u(1));
+  regions.forEach((g, r) => (walkHit = walkHit.or(walk.ne(r).and(overlaps(walkLo, walkHi, g.lo, g.hi)))));
+  decOverlap = decOverlap.or(cachesOverlap);
   let gemvMisaligned: Expr = aligned(x).and(aligned(y)).not();
   let gemvOverlap: Expr = overlaps(y, yEnd, x, xEnd);
   for (let k = 0; k < c.Wb; k++) {
@@ -254,7 +278,20 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const startArray = m.wire('start_array', u(1));
   startArray.set(job.is('CHECK').and(errCode.eq(0)).and(kind.le(2)));
   m.when(job.is('IDLE').and(apStart), () => errCode.set(mux(kind.gt(2), code(ERROR.kind), code(ERROR.none))));
-  m.when(job.is('SHAPE').and(shapeDone).and(errCode.eq(0)), () => errCode.set(mux(isGemv, gemvCode, mux(isDecode, decodeCode, attnCode))));
+  // Attention and GEMV: checked when the shape is known; decode after REGIONS.
+  m.when(job.is('SHAPE').and(shapeDone).and(errCode.eq(0)).and(isDecode.not()), () => errCode.set(mux(isGemv, gemvCode, attnCode)));
+  m.when(job.is('SHAPE'), () => {
+    walk.set(0);
+    cachesOverlap.set(0);
+  });
+  m.when(job.is('REGIONS'), () => {
+    m.when(walkHit.and(walk.lt(2 * c.H)), () => cachesOverlap.set(1));
+    walk.set(add(walk, 1, clog2(2 * c.H + 1)));
+    m.when(walk.eq(2 * c.H), () => {
+      m.when(errCode.eq(0), () => errCode.set(decodeCode));
+      job.goto('CHECK');
+    });
+  });
   m.when(job.is('CHECK'), () => m.when(errCode.eq(0), () => job.goto('RUN')).otherwise(() => job.goto('DONE')));
 
   // ---- the array --------------------------------------------------------------------------------
@@ -325,20 +362,23 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
     }).otherwise(() => newPhase.set(newPhase.add(1).trunc(2)));
   });
 
-  // g<k>: attention KV per head of lane k; GEMV w and s stripes, one command each.
-  const wordsPerHead = m.wire('kv_words_per_head', len.shl(log2(c.tokenWords)).trunc(32));
+  // g<k>: per head of lane k mod H its K (k < H) or V (H <= k < 2H) cache tokens; GEMV w and s
+  // stripes, one command each.
+  const wordsPerHead = m.wire('cache_words_per_head', len.shl(log2(c.vecWords)).trunc(32));
   for (let k = 0; k < c.NG; k++) {
     const rc = g(k);
     const wPend = pend(`w${k}_cmd_pending`);
     const sPend = k < c.Wb ? pend(`s${k}_cmd_pending`) : undefined;
-    const kvAddr = k < c.H ? m.reg(`kv${k}_addr`, u(A), { domain: cd, reset: null }) : undefined;
-    const kvHead = k < c.H ? m.reg(`kv${k}_head`, u(33), { domain: cd, reset: 0 }) : undefined;
+    const isCache = k < 2 * c.H;
+    const cacheName = k < c.H ? `k${k}` : `v${k - c.H}`;
+    const kvAddr = isCache ? m.reg(`${cacheName}_addr`, u(A), { domain: cd, reset: null }) : undefined;
+    const kvHead = isCache ? m.reg(`${cacheName}_head`, u(33), { domain: cd, reset: 0 }) : undefined;
     m.when(enter, () => {
       wPend.set(k < c.Wb ? isGemv : lit(0, u(1)));
       if (sPend) sPend.set(isGemv);
       if (kvAddr && kvHead) {
-        kvAddr.set(arg(`kv${k}`));
-        kvHead.set(k);
+        kvAddr.set(regions[k]!.lo);
+        kvHead.set(k % c.H);
       }
     });
     // A decode step over an empty cache (L = 0) reads no token.
@@ -439,8 +479,8 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   });
   const ones = lit((1n << BigInt(DWB)) - 1n, u(DWB));
   let tokTakes: Expr = lit(0, u(32));
-  // kv: lane i's words to 2PW beats, tlast on each token's last beat. In GEMV jobs the
-  // client-0 words of stripe k go to the weight beat instead.
+  // K and V: each cache's words to PW beats; lane i's kv beat {v_b, k_b} takes one of each, tlast
+  // on each token's last beat. In GEMV jobs the client-0 words of stripe k go to the weight beat.
   const wParts: Expr[] = [];
   const sParts: Expr[] = [];
   let wAll: Expr = lit(1, u(1));
@@ -456,59 +496,78 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   sS.source.valid.set(isGemv.and(sAll));
   sS.source.data.set(cat(...sParts).trunc(c.gemvBits));
   for (let k = 0; k < c.Wb; k++) g(k)[1]!.data.ready.set(sS.sink.ready.and(sAll).and(isGemv));
+  const cacheBeats: StreamSink[] = [];
   for (let k = 0; k < c.NG; k++) {
     const words = g(k)[0]!.data;
     const toGemv = k < c.Wb ? wS.sink.ready.and(wAll).and(isGemv) : lit(0, u(1));
-    if (k < c.H) {
-      const kvIn = streamWires(m, `lane${k}_kv_words`, u(c.DW));
-      kvIn.source.valid.set(words.valid.and(isGemv.not()));
-      kvIn.source.data.set(words.data);
-      words.ready.set(mux(isGemv, toGemv, kvIn.source.ready));
+    if (k < 2 * c.H) {
+      const name = k < c.H ? `lane${k}_k` : `lane${k - c.H}_v`;
+      const cacheIn = streamWires(m, `${name}_words`, u(c.DW));
+      cacheIn.source.valid.set(words.valid.and(isGemv.not()));
+      cacheIn.source.data.set(words.data);
+      words.ready.set(mux(isGemv, toGemv, cacheIn.source.ready));
+      const beats = streamWires(m, `${name}_beats`, u(c.PW));
+      m.instance(`u_${name}_width`, buildWidthConverter(c.DW, c.PW), { in: cacheIn.sink, out: beats.source, clear }, { domain: cd });
+      cacheBeats.push(beats.sink);
+    } else {
+      words.ready.set(toGemv);
+    }
+  }
+  for (let k = 0; k < c.H; k++) {
+    {
+      const kB = cacheBeats[k]!;
+      const vB = cacheBeats[c.H + k]!;
       const kvBeats = streamWires(m, `lane${k}_kv_beats`, u(2 * c.PW));
-      m.instance(`u_kv${k}_width`, buildWidthConverter(c.DW, 2 * c.PW), { in: kvIn.sink, out: kvBeats.source, clear }, { domain: cd });
+      kvBeats.source.valid.set(kB.valid.and(vB.valid));
+      kvBeats.source.data.set(cat(vB.data, kB.data));
+      kB.ready.set(kvBeats.source.ready.and(vB.valid));
+      vB.ready.set(kvBeats.source.ready.and(kB.valid));
       const beat = m.reg(`kv${k}_beat`, u(bw), { domain: cd, reset: 0 });
       m.when(clear, () => beat.set(0));
       const kvS = laneKv[k]!.source;
-      // Decode: after the head's L cached tokens, the new token from the front, which also goes
-      // (as DW words) to lane k's cache region at token L through g<k>'s write client.
+      // Decode: after the head's L cached tokens, the new token from the front; its k and v also
+      // go (as DW words) to token L of lane k's K and V caches through g<k> and g<H+k>.
       const tokIdx = m.reg(`kv${k}_token`, u(c.lane.lenWidth), { domain: cd, reset: 0 });
       const useNew = m.wire(`kv${k}_use_new`, isDecode.and(tokIdx.zext(32).eq(len)));
-      const tokIn = streamWires(m, `lane${k}_token_beats`, u(2 * c.PW));
-      const tokWords = streamWires(m, `lane${k}_token_words`, u(c.DW));
-      m.instance(`u_tok${k}_width`, buildWidthConverter(2 * c.PW, c.DW), { in: tokIn.sink, out: tokWords.source, clear }, { domain: cd });
       const ft = frontTok[k]!;
-      kvS.valid.set(mux(useNew, ft.valid.and(tokIn.source.ready), kvBeats.sink.valid));
+      const halves = [['k', k, ft.data.slice(c.PW - 1, 0)], ['v', c.H + k, ft.data.slice(2 * c.PW - 1, c.PW)]] as const;
+      const tokIns = halves.map(([h]) => streamWires(m, `lane${k}_new_${h}_beats`, u(c.PW)));
+      const allTake = (except: number): Expr => tokIns.reduce<Expr>((a, t, n) => (n === except ? a : a.and(t.source.ready)), kvS.ready);
+      kvS.valid.set(mux(useNew, ft.valid.and(tokIns[0]!.source.ready).and(tokIns[1]!.source.ready), kvBeats.sink.valid));
       kvS.data.set(mux(useNew, ft.data, kvBeats.sink.data));
       kvS.last!.set(mux(useNew, ft.last!, beat.eq(c.B - 1)));
       kvBeats.sink.ready.set(useNew.not().and(kvS.ready));
-      ft.ready.set(useNew.and(kvS.ready).and(tokIn.source.ready));
-      tokIn.source.valid.set(useNew.and(ft.valid).and(kvS.ready));
-      tokIn.source.data.set(ft.data);
+      ft.ready.set(useNew.and(allTake(-1)));
       m.when(kvS.valid.and(kvS.ready), () => beat.set(mux(beat.eq(c.B - 1), lit(0, u(bw)), add(beat, 1, bw))));
       m.when(clear, () => tokIdx.set(0)).elsewhen(kvS.fire.and(kvS.last!), () => tokIdx.set(mux(useNew, lit(0, u(c.lane.lenWidth)), tokIdx.add(1).trunc(c.lane.lenWidth))));
-      // Token L of lane k's heads: kv<k> + j * stride + L * 8d for its j-th head, word by word.
-      const tokAddr = m.reg(`tok${k}_addr`, u(A), { domain: cd, reset: null });
-      const tokWord = m.reg(`tok${k}_word`, u(clog2(c.tokenWords + 1)), { domain: cd, reset: 0 });
-      m.when(clear, () => {
-        tokAddr.set(add(arg(`kv${k}`), len.zext(A).shl(log2(tokenBytes)).trunc(A)));
-        tokWord.set(0);
-      });
-      const item = writeClients.get(`g${k}`)![0]!;
-      item.valid.set(tokWords.sink.valid);
-      item.data.set(cat(tokAddr, ones, tokWords.sink.data));
-      tokWords.sink.ready.set(item.ready);
-      m.when(item.valid.and(item.ready), () => {
-        m.when(tokWord.eq(c.tokenWords - 1), () => {
+      halves.forEach(([h, master, data], n) => {
+        const tokIn = tokIns[n]!;
+        tokIn.source.valid.set(useNew.and(ft.valid).and(kvS.ready).and(tokIns[1 - n]!.source.ready));
+        tokIn.source.data.set(data);
+        const tokWords = streamWires(m, `lane${k}_new_${h}_words`, u(c.DW));
+        m.instance(`u_new_${h}${k}_width`, buildWidthConverter(c.PW, c.DW), { in: tokIn.sink, out: tokWords.source, clear }, { domain: cd });
+        // Token L of the lane's j-th head: cache base + j * stride + L * 4d, word by word.
+        const tokAddr = m.reg(`new_${h}${k}_addr`, u(A), { domain: cd, reset: null });
+        const tokWord = m.reg(`new_${h}${k}_word`, u(clog2(c.vecWords + 1)), { domain: cd, reset: 0 });
+        m.when(clear, () => {
+          tokAddr.set(add(regions[master]!.lo, len.zext(A).shl(log2(vecBytes)).trunc(A)));
           tokWord.set(0);
-          tokAddr.set(add(tokAddr, stride).sub(tokenBytes - DWB).trunc(A));
-        }).otherwise(() => {
-          tokWord.set(add(tokWord, 1, clog2(c.tokenWords + 1)));
-          tokAddr.set(add(tokAddr, DWB));
         });
+        const item = writeClients.get(`g${master}`)![0]!;
+        item.valid.set(tokWords.sink.valid);
+        item.data.set(cat(tokAddr, ones, tokWords.sink.data));
+        tokWords.sink.ready.set(item.ready);
+        m.when(item.valid.and(item.ready), () => {
+          m.when(tokWord.eq(c.vecWords - 1), () => {
+            tokWord.set(0);
+            tokAddr.set(add(tokAddr, stride).sub(vecBytes - DWB).trunc(A));
+          }).otherwise(() => {
+            tokWord.set(add(tokWord, 1, clog2(c.vecWords + 1)));
+            tokAddr.set(add(tokAddr, DWB));
+          });
+        });
+        tokTakes = add(tokTakes, item.valid.and(item.ready).zext(32), 32);
       });
-      tokTakes = add(tokTakes, item.valid.and(item.ready).zext(32), 32);
-    } else {
-      words.ready.set(toGemv);
     }
   }
 

@@ -4,8 +4,9 @@
  * All multi-byte values are little-endian; every buffer starts on a DW-byte boundary.
  *
  *   q, o      [nHeads][d] int32 (raw data-format values), head h at base + 4 d h
- *   KV cache  lane i = h mod H holds heads i, i + H, ...; head h at kv<i> + floor(h / H) * cap * 8d;
- *             token t at + 8 d t: for each beat b = 0..B-1, P k values then P v values (int32)
+ *   K, V      lane i = h mod H holds heads i, i + H, ... in its K cache (k_cache<i>) and its V cache
+ *             (v_cache<i>); head h at + floor(h / H) * cap * 4d, token t at + 4 d t: d int32 values
+ *             (keys in pair order, toPairOrder; values in natural order)
  *   x         [N] int8
  *   w, s      GEMV beats (16 H T bits, docs/mha.md), each padded to Wb words of DW bits; word
  *             k of beat n at stripe k's base + n * DWB. Weight beats: per pass, per column
@@ -69,13 +70,18 @@ export class DeviceMemory {
 
 type Layout = Pick<KernelConfig, 'H' | 'T' | 'd' | 'P' | 'B' | 'DWB' | 'DW' | 'Wb' | 'G'>;
 
-export const tokenBytes = (c: Pick<KernelConfig, 'd'>): number => 8 * c.d;
 export const vectorBytes = (c: Pick<KernelConfig, 'd'>): number => 4 * c.d;
 
-/** Bytes lane i's KV region needs for nHeads heads of cap tokens each. */
-export function kvRegionBytes(c: Layout, lane: number, nHeads: number, cap: number): number {
+/** Bytes each of lane i's caches (K and V) needs for nHeads heads of cap tokens each. */
+export function cacheRegionBytes(c: Layout, lane: number, nHeads: number, cap: number): number {
   const heads = lane < nHeads ? Math.floor((nHeads - 1 - lane) / c.H) + 1 : 0;
-  return heads * cap * tokenBytes(c);
+  return heads * cap * vectorBytes(c);
+}
+
+/** The per-lane cache bases of a job: K cache of lane i at k[i], V cache at v[i]. */
+export interface CacheBases {
+  readonly k: readonly number[];
+  readonly v: readonly number[];
 }
 
 export function writeVectors(mem: DeviceMemory, base: number, rows: readonly (readonly bigint[])[]): void {
@@ -86,34 +92,29 @@ export function readVectors(mem: DeviceMemory, base: number, n: number, d: numbe
   return Array.from({ length: n }, (_, h) => Array.from({ length: d }, (_, e) => mem.readInt(base + 4 * (h * d + e), 4)));
 }
 
-/** Byte address of head h's token t in the KV cache (kvBases: one per lane). */
-export function kvTokenAddr(c: Layout, kvBases: readonly number[], cap: number, h: number, t: number): number {
-  return kvBases[h % c.H]! + Math.floor(h / c.H) * cap * tokenBytes(c) + t * tokenBytes(c);
+/** Byte address of head h's token t in one of the caches (bases: that cache's, one per lane). */
+export function cacheTokenAddr(c: Layout, bases: readonly number[], cap: number, h: number, t: number): number {
+  return bases[h % c.H]! + Math.floor(h / c.H) * cap * vectorBytes(c) + t * vectorBytes(c);
 }
 
-/** Write head h's token t: per beat b, P k values then P v values. */
-export function writeToken(mem: DeviceMemory, c: Layout, kvBases: readonly number[], cap: number, h: number, t: number, k: readonly bigint[], v: readonly bigint[]): void {
-  const at = kvTokenAddr(c, kvBases, cap, h, t);
-  for (let b = 0; b < c.B; b++) {
-    for (let e = 0; e < c.P; e++) {
-      mem.writeInt(at + 8 * c.P * b + 4 * e, 4, k[b * c.P + e]!);
-      mem.writeInt(at + 8 * c.P * b + 4 * (c.P + e), 4, v[b * c.P + e]!);
-    }
+/** Write head h's token t: k into the K cache, v into the V cache. */
+export function writeToken(mem: DeviceMemory, c: Layout, caches: CacheBases, cap: number, h: number, t: number, k: readonly bigint[], v: readonly bigint[]): void {
+  const ka = cacheTokenAddr(c, caches.k, cap, h, t);
+  const va = cacheTokenAddr(c, caches.v, cap, h, t);
+  for (let e = 0; e < c.d; e++) {
+    mem.writeInt(ka + 4 * e, 4, k[e]!);
+    mem.writeInt(va + 4 * e, 4, v[e]!);
   }
 }
 
 /** Read head h's token t back as (k, v). */
-export function readToken(mem: DeviceMemory, c: Layout, kvBases: readonly number[], cap: number, h: number, t: number): { k: bigint[]; v: bigint[] } {
-  const at = kvTokenAddr(c, kvBases, cap, h, t);
-  const k: bigint[] = [];
-  const v: bigint[] = [];
-  for (let b = 0; b < c.B; b++) {
-    for (let e = 0; e < c.P; e++) {
-      k.push(mem.readInt(at + 8 * c.P * b + 4 * e, 4));
-      v.push(mem.readInt(at + 8 * c.P * b + 4 * (c.P + e), 4));
-    }
-  }
-  return { k, v };
+export function readToken(mem: DeviceMemory, c: Layout, caches: CacheBases, cap: number, h: number, t: number): { k: bigint[]; v: bigint[] } {
+  const ka = cacheTokenAddr(c, caches.k, cap, h, t);
+  const va = cacheTokenAddr(c, caches.v, cap, h, t);
+  return {
+    k: Array.from({ length: c.d }, (_, e) => mem.readInt(ka + 4 * e, 4)),
+    v: Array.from({ length: c.d }, (_, e) => mem.readInt(va + 4 * e, 4)),
+  };
 }
 
 /** The GEMV beats of one job, each as a 16 H T-bit integer (docs/mha.md, GEMV job). */

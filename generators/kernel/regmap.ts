@@ -72,7 +72,7 @@ export const STATUS_FLAG = {
   ropeSat: 10,
 } as const;
 
-/** The masters: `io` (q, x in; o, y out) and g0..g(NG-1) (lane KV caches, GEMV stripes). */
+/** The masters: `io` (q, k_new, v_new, x in; o, y out) and g0..g(NG-1) (lane i's K cache on g<i>, its V cache on g<H+i>; GEMV stripes). */
 export function masterNames(c: Pick<KernelShape, 'NG'>): string[] {
   return ['io', ...Array.from({ length: c.NG }, (_, k) => `g${k}`)];
 }
@@ -83,7 +83,7 @@ export interface KernelShape {
   readonly H: number;
   /** GEMV weight and scale stripes Wb. */
   readonly Wb: number;
-  /** g masters: max(H, Wb). */
+  /** g masters: max(2H, Wb). */
   readonly NG: number;
 }
 
@@ -113,7 +113,8 @@ export function regMap(c: KernelShape): RegMap {
   pointer('y', 'io', 'GEMV: y [M] int64 (written)');
   pointer('k_new', 'io', 'decode: the new token\'s k before RoPE, [nHeads][d] int32 in pair order (read)');
   pointer('v_new', 'io', 'decode: the new token\'s v, [nHeads][d] int32 (read)');
-  for (let i = 0; i < c.H; i++) pointer(`kv${i}`, `g${i}`, `attention: lane ${i}'s KV cache, heads i, i+H, ... (read; decode also writes token L of each head)`);
+  for (let i = 0; i < c.H; i++) pointer(`k_cache${i}`, `g${i}`, `attention, decode: lane ${i}'s K cache, heads ${i}, ${i} + H, ... (read; decode also writes token L of each head)`);
+  for (let i = 0; i < c.H; i++) pointer(`v_cache${i}`, `g${c.H + i}`, `attention, decode: lane ${i}'s V cache (read; decode also writes token L of each head)`);
   for (let k = 0; k < c.Wb; k++) pointer(`w${k}`, `g${k}`, `GEMV: weight stripe ${k} (read)`);
   for (let k = 0; k < c.Wb; k++) pointer(`s${k}`, `g${k}`, `GEMV: scale stripe ${k} (read)`);
   const status = off;

@@ -9,8 +9,8 @@ import { mhaAttentionCycles, gemvCycles } from '../../generators/swiftkv/mha.ts'
 import type { KernelConfig } from '../../generators/kernel/config.ts';
 import { JOB, type RegMap } from '../../generators/kernel/regmap.ts';
 import {
-  DeviceMemory, writeVectors, readVectors, writeToken, readToken, kvTokenAddr, vectorBytes, tokenBytes, kvRegionBytes, gemvWeightBeats, gemvScaleBeats,
-  writeStripes, stripeBytes, writeX, readY, gemvReference,
+  DeviceMemory, writeVectors, readVectors, writeToken, readToken, cacheTokenAddr, vectorBytes, cacheRegionBytes, gemvWeightBeats, gemvScaleBeats,
+  writeStripes, stripeBytes, writeX, readY, gemvReference, type CacheBases,
 } from '../../generators/kernel/layout.ts';
 import { ropeRotate, toPairOrder } from '../../generators/kernel/rope.ts';
 import { STATUS_FLAG } from '../../generators/kernel/regmap.ts';
@@ -69,16 +69,29 @@ export interface AttentionData {
 
 const dumpOf = (c: Pick<KernelConfig, 'DWB'>, lo: number, bytes: number): [number, number] => [Math.floor(lo / c.DWB), Math.ceil((lo + bytes) / c.DWB) - Math.floor(lo / c.DWB)];
 
+/** Each lane's K and V cache regions, each after a random gap. */
+function allocCaches(c: KernelConfig, alloc: Allocator, nHeads: number, cap: number): CacheBases {
+  const k = Array.from({ length: c.H }, (_, i) => alloc.alloc(cacheRegionBytes(c, i, nHeads, cap)));
+  const v = Array.from({ length: c.H }, (_, i) => alloc.alloc(cacheRegionBytes(c, i, nHeads, cap)));
+  return { k, v };
+}
+
+function cacheArgs(kv: CacheBases): Record<string, number> {
+  const args: Record<string, number> = {};
+  kv.k.forEach((b, i) => (args[`k_cache${i}`] = b));
+  kv.v.forEach((b, i) => (args[`v_cache${i}`] = b));
+  return args;
+}
+
 export function prepareAttention(c: KernelConfig, map: RegMap, mem: DeviceMemory, alloc: Allocator, data: AttentionData, wait: WaitMode, lane: GoldenOptions): PreparedJob {
   const { nHeads, L, cap } = data;
   const vb = vectorBytes(c);
   const q = alloc.alloc(nHeads * vb);
   const o = alloc.alloc(nHeads * vb);
-  const kv = Array.from({ length: c.H }, (_, i) => alloc.alloc(kvRegionBytes(c, i, nHeads, cap)));
+  const kv = allocCaches(c, alloc, nHeads, cap);
   writeVectors(mem, q, data.q);
   for (let h = 0; h < nHeads; h++) for (let t = 0; t < L; t++) writeToken(mem, c, kv, cap, h, t, data.k[h]![t]!, data.v[h]![t]!);
-  const args: Record<string, number> = { kind: JOB.attention, n_heads: nHeads, len: L, cap, q, o };
-  kv.forEach((b, i) => (args[`kv${i}`] = b));
+  const args: Record<string, number> = { kind: JOB.attention, n_heads: nHeads, len: L, cap, q, o, ...cacheArgs(kv) };
   const host: HostJob = { args, wait, timeout: 50 * (L * c.B * Math.ceil(nHeads / c.H) + 2000) };
   const golden = data.q.map((qh, h) => goldenAttention(qh, data.k[h]!, data.v[h]!, { ...lane, headDim: c.d }).o);
   return {
@@ -121,25 +134,23 @@ export function prepareDecode(c: KernelConfig, map: RegMap, mem: DeviceMemory, a
   const kNew = alloc.alloc(nHeads * vb);
   const vNew = alloc.alloc(nHeads * vb);
   const o = alloc.alloc(nHeads * vb);
-  const kv = Array.from({ length: c.H }, (_, i) => alloc.alloc(kvRegionBytes(c, i, nHeads, cap)));
+  const kv = allocCaches(c, alloc, nHeads, cap);
   writeVectors(mem, q, data.q.map((x) => toPairOrder(r, x)));
   writeVectors(mem, kNew, data.kNew.map((x) => toPairOrder(r, x)));
   writeVectors(mem, vNew, data.vNew);
   for (let h = 0; h < nHeads; h++) for (let t = 0; t < L; t++) writeToken(mem, c, kv, cap, h, t, toPairOrder(r, data.k[h]![t]!), data.v[h]![t]!);
-  const args: Record<string, number> = { kind: JOB.decode, n_heads: nHeads, len: L, cap, pos, q, o, k_new: kNew, v_new: vNew };
-  kv.forEach((b, i) => (args[`kv${i}`] = b));
+  const args: Record<string, number> = { kind: JOB.decode, n_heads: nHeads, len: L, cap, pos, q, o, k_new: kNew, v_new: vNew, ...cacheArgs(kv) };
   const host: HostJob = { args, wait, timeout: 50 * ((L + 1) * c.B * Math.ceil(nHeads / c.H) + 2000) };
   const qRot = data.q.map((x) => ropeRotate(r, x, pos));
   const kRot = data.kNew.map((x) => ropeRotate(r, x, pos));
   const sat = [...qRot, ...kRot].some((x) => x.sat);
   const golden = qRot.map((qh, h) => goldenAttention(qh.y, [...data.k[h]!, kRot[h]!.y], [...data.v[h]!, data.vNew[h]!], { ...lane, headDim: c.d }).o);
-  const slots = Array.from({ length: nHeads }, (_, h) => kvTokenAddr(c, kv, cap, h, L));
-  const tb = tokenBytes(c);
+  const slots = Array.from({ length: nHeads }, (_, h) => [['k', cacheTokenAddr(c, kv.k, cap, h, L)], ['v', cacheTokenAddr(c, kv.v, cap, h, L)]] as const).flat();
   return {
     host,
     program: jobProgram(map, host),
-    outputs: [{ lo: o, hi: o + nHeads * vb, what: 'o' }, ...slots.map((a, h) => ({ lo: a, hi: a + tb, what: `head ${h} token ${L}` }))],
-    dump: [dumpOf(c, o, nHeads * vb), ...slots.map((a) => dumpOf(c, a, tb))],
+    outputs: [{ lo: o, hi: o + nHeads * vb, what: 'o' }, ...slots.map(([w, a], n) => ({ lo: a, hi: a + vb, what: `head ${n >> 1} ${w} token ${L}` }))],
+    dump: [dumpOf(c, o, nHeads * vb), ...slots.map(([, a]) => dumpOf(c, a, vb))],
     status: 0,
     flags: sat ? 1 << STATUS_FLAG.ropeSat : 0,
     arrayCycles: mhaAttentionCycles(c.timing, c.H, nHeads, L + 1),

@@ -131,9 +131,10 @@ describe('kernel: bad arguments', () => {
     const r = await run(small(256), 'verilator', 7, STORMY, (alloc, mem, rtl) => {
       const c = rtl.config;
       const at = (n: number): number => 0x10000 + n * 0x1000;
-      const attn = { kind: JOB.attention, n_heads: 2, len: 4, cap: 4, q: at(0), o: at(1), kv0: at(2), kv1: at(3) };
-      // Decode: lane 0's region (one head of cap 5 tokens, 640 bytes) at at(2), lane 1's at at(3).
-      const dec = { kind: JOB.decode, n_heads: 2, len: 4, cap: 5, pos: 4, q: at(0), o: at(1), k_new: at(4), v_new: at(5), kv0: at(2), kv1: at(3) };
+      const caches = { k_cache0: at(2), k_cache1: at(3), v_cache0: at(6), v_cache1: at(7) };
+      const attn = { kind: JOB.attention, n_heads: 2, len: 4, cap: 4, q: at(0), o: at(1), ...caches };
+      // Decode: each cache region one head of cap 5 tokens (320 bytes).
+      const dec = { kind: JOB.decode, n_heads: 2, len: 4, cap: 5, pos: 4, q: at(0), o: at(1), k_new: at(4), v_new: at(5), ...caches };
       const gemv: Record<string, number> = { kind: JOB.gemv, rows: 10, cols: 64, int4: 0, x: at(10), y: at(11) };
       for (let k = 0; k < c.Wb; k++) {
         gemv[`w${k}`] = at(12 + k);
@@ -149,7 +150,7 @@ describe('kernel: bad arguments', () => {
         prepareRaw(rtl.map, { ...attn, len: c.maxContext + 1, cap: c.maxContext + 1 }, ERROR.len),
         prepareRaw(rtl.map, { ...attn, cap: 3 }, ERROR.cap),
         prepareRaw(rtl.map, { ...attn, q: at(0) + 4 }, ERROR.misaligned),
-        prepareRaw(rtl.map, { ...attn, kv1: at(3) + c.DWB / 2 }, ERROR.misaligned),
+        prepareRaw(rtl.map, { ...attn, v_cache1: at(7) + c.DWB / 2 }, ERROR.misaligned),
         prepareRaw(rtl.map, { ...attn, o: at(2) + 64 }, ERROR.overlap),
         prepareRaw(rtl.map, { ...attn, o: at(0) + 32 }, ERROR.overlap),
         prepareRaw(rtl.map, { ...dec, n_heads: 0 }, ERROR.heads),
@@ -158,8 +159,10 @@ describe('kernel: bad arguments', () => {
         prepareRaw(rtl.map, { ...dec, pos: c.rope.maxPos }, ERROR.pos),
         prepareRaw(rtl.map, { ...dec, k_new: at(4) + 4 }, ERROR.misaligned),
         prepareRaw(rtl.map, { ...dec, o: at(4) + 32 }, ERROR.overlap),
-        prepareRaw(rtl.map, { ...dec, v_new: at(2) + 608 }, ERROR.overlap, 'poll'),
-        prepareRaw(rtl.map, { ...dec, kv1: at(2) + 512 }, ERROR.overlap),
+        prepareRaw(rtl.map, { ...dec, v_new: at(2) + 288 }, ERROR.overlap, 'poll'),
+        prepareRaw(rtl.map, { ...dec, k_cache1: at(2) + 256 }, ERROR.overlap),
+        prepareRaw(rtl.map, { ...dec, v_cache1: at(6) + 256 }, ERROR.overlap),
+        prepareRaw(rtl.map, { ...dec, v_cache0: at(3) }, ERROR.overlap),
         prepareRaw(rtl.map, { ...gemv, rows: 0 }, ERROR.rows),
         prepareRaw(rtl.map, { ...gemv, cols: 0 }, ERROR.cols),
         prepareRaw(rtl.map, { ...gemv, cols: 48 }, ERROR.cols),
