@@ -11,7 +11,8 @@
  *        tokens and writes it to the cache.
  *
  * Buffering: the input FIFO holds a whole head (so the kernel's shared q/k/v stream moves on to
- * the other lanes while this one rotates), the rotated q and k a vector each, v two vectors.
+ * the other lanes while this one rotates), the rotated q and k a vector each as pairs and again
+ * as beats (so the lane takes them at a beat per cycle), v two vectors.
  * The RoPE unit never stalls: a pair enters only when its destination FIFO has room for it
  * counting every pair already in flight (a credit counter per destination).
  */
@@ -148,24 +149,37 @@ export function buildDecodeFront(p: DecodeFrontParams): Module {
     m.when(clear, () => r.set(0)).elsewhen(fire, () => r.set(mux(r.eq(B - 1), lit(0, u(bw)), r.add(1).trunc(bw))));
     return r;
   };
+  // After each pair-to-beat converter a FIFO of a vector's beats: the converter fills it at a pair
+  // per cycle ahead of time, so the lane takes q, and the new token, at a beat per cycle.
+  const beatDepth = nextPow2(B);
+  const beatFifo = (name: string, conv: ReturnType<typeof streamWires>, out: ReturnType<typeof streamWires>): void => {
+    const f = m.instance(`u_${name}_beat_fifo`, buildFifo(PW, beatDepth), { push_valid: conv.sink.valid, push_data: conv.sink.data, pop_ready: out.source.ready }, { domain: cd });
+    conv.sink.ready.set(f.out('push_ready'));
+    out.source.valid.set(f.out('pop_valid'));
+    out.source.data.set(f.out('pop_data'));
+  };
+  const qConv = streamWires(m, 'q_converted', u(PW));
   const qBeats = streamWires(m, 'q_beats', u(PW));
+  beatFifo('q', qConv, qBeats);
   const qPairs = streamWires(m, 'q_pairs', u(64));
   qPairs.source.valid.set(qFifo.out('pop_valid'));
   qPairs.source.data.set(qFifo.out('pop_data'));
   qPopReady.set(qPairs.source.ready);
-  m.instance('u_q_width', buildWidthConverter(64, PW), { in: qPairs.sink, out: qBeats.source, clear }, { domain: cd });
+  m.instance('u_q_width', buildWidthConverter(64, PW), { in: qPairs.sink, out: qConv.source, clear }, { domain: cd });
   const qBeat = beatCounter('q_beat', qOut.valid.and(qOut.ready));
   qOut.valid.set(qBeats.sink.valid);
   qOut.data.set(qBeats.sink.data);
   qOut.last!.set(qBeat.eq(B - 1));
   qBeats.sink.ready.set(qOut.ready);
 
+  const kConv = streamWires(m, 'k_converted', u(PW));
   const kBeats = streamWires(m, 'k_beats', u(PW));
+  beatFifo('k', kConv, kBeats);
   const kPairs = streamWires(m, 'k_pairs', u(64));
   kPairs.source.valid.set(kFifo.out('pop_valid'));
   kPairs.source.data.set(kFifo.out('pop_data'));
   kPopReady.set(kPairs.source.ready);
-  m.instance('u_k_width', buildWidthConverter(64, PW), { in: kPairs.sink, out: kBeats.source, clear }, { domain: cd });
+  m.instance('u_k_width', buildWidthConverter(64, PW), { in: kPairs.sink, out: kConv.source, clear }, { domain: cd });
   const vBeats = streamWires(m, 'v_beats', u(PW));
   const vWords = streamWires(m, 'v_words', u(DW));
   vWords.source.valid.set(vFifo.out('pop_valid'));

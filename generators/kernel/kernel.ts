@@ -333,33 +333,52 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   // io: x (GEMV), q (attention): one command each.
   const xPend = pend('x_cmd_pending');
   const qPend = pend('q_cmd_pending');
-  // Decode: per head three commands, its q, k_new and v_new vectors (the lanes' fronts take them
-  // in that order).
-  const newPhase = m.reg('new_phase', u(2), { domain: cd, reset: 0 });
-  const newHead = m.reg('new_head', u(33), { domain: cd, reset: 0 });
-  const newOffset = m.reg('new_offset', u(A), { domain: cd, reset: 0 });
-  const newWant = isDecode.and(newHead.lt(nHeads.zext(33)));
+  // Decode: per round of H heads (the last may have fewer), first each head's q, then each head's
+  // k_new and v_new: every lane's q arrives before any lane's new token, so no lane waits for
+  // another's rotation to start.
+  const lw = clog2(c.H + 1);
+  const Q = 0;
+  const K = 1;
+  const V = 2;
+  const cmdRound = m.reg('new_cmd_round', u(33), { domain: cd, reset: 0 });
+  const cmdLane = m.reg('new_cmd_lane', u(lw), { domain: cd, reset: 0 });
+  const cmdPhase = m.reg('new_cmd_phase', u(2), { domain: cd, reset: 0 });
+  const lastOfRound = (round: Expr, lane: Expr): Expr => lane.eq(c.H - 1).or(add(add(round, lane.zext(33), 33), 1, 33).eq(nHeads.zext(33)));
+  const newWant = isDecode.and(cmdRound.lt(nHeads.zext(33)));
+  const cmdHeadOffset = add(cmdRound, cmdLane.zext(33), 33).zext(A).shl(log2(vecBytes)).trunc(A);
   m.when(enter, () => {
     xPend.set(isGemv);
     qPend.set(isGemv.not().and(isDecode.not()));
-    newPhase.set(0);
-    newHead.set(0);
-    newOffset.set(0);
+    cmdRound.set(0);
+    cmdLane.set(0);
+    cmdPhase.set(Q);
   });
   io[0]!.cmdValid.set(xPend.and(running));
   io[0]!.addr.set(x);
   io[0]!.words.set(xWords);
   m.when(io[0]!.cmdValid.and(io[0]!.cmdReady), () => xPend.set(0));
   io[1]!.cmdValid.set(qPend.or(newWant).and(running));
-  io[1]!.addr.set(mux(isDecode, add(mux(newPhase.eq(0), q, mux(newPhase.eq(1), kNew, vNew)), newOffset), q));
+  io[1]!.addr.set(mux(isDecode, add(mux(cmdPhase.eq(Q), q, mux(cmdPhase.eq(K), kNew, vNew)), cmdHeadOffset), q));
   io[1]!.words.set(mux(isDecode, lit(c.vecWords, u(32)), nHeads.shl(log2(c.vecWords)).trunc(32)));
   m.when(io[1]!.cmdValid.and(io[1]!.cmdReady), () => {
     qPend.set(0);
-    m.when(newPhase.eq(2), () => {
-      newPhase.set(0);
-      newHead.set(add(newHead, 1, 33));
-      newOffset.set(add(newOffset, vecBytes));
-    }).otherwise(() => newPhase.set(newPhase.add(1).trunc(2)));
+    const last = lastOfRound(cmdRound, cmdLane);
+    const nextLane = add(cmdLane, 1, lw);
+    m.when(cmdPhase.eq(Q), () => {
+      m.when(last, () => {
+        cmdLane.set(0);
+        cmdPhase.set(K);
+      }).otherwise(() => cmdLane.set(nextLane));
+    }).elsewhen(cmdPhase.eq(K), () => cmdPhase.set(V)).otherwise(() => {
+      m.when(last, () => {
+        cmdLane.set(0);
+        cmdPhase.set(Q);
+        cmdRound.set(add(cmdRound, c.H, 33));
+      }).otherwise(() => {
+        cmdLane.set(nextLane);
+        cmdPhase.set(K);
+      });
+    });
   });
 
   // g<k>: per head of lane k mod H its K (k < H) or V (H <= k < 2H) cache tokens; GEMV w and s
@@ -422,17 +441,26 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   qWords.source.data.set(io[1]!.data.data);
   const qBeats = streamWires(m, 'q_beats', u(c.PW));
   m.instance('u_q_width', buildWidthConverter(c.DW, c.PW), { in: qWords.sink, out: qBeats.source, clear }, { domain: cd });
-  const lw = clog2(c.H + 1);
-  const nww = clog2(3 * c.vecWords + 1);
+  // The words come back in command order: per round, vecWords of q per lane, then 2 vecWords
+  // (k_new, v_new) per lane.
+  const nww = clog2(2 * c.vecWords + 1);
   const newWord = m.reg('new_word', u(nww), { domain: cd, reset: 0 });
   const newLane = m.reg('new_lane', u(lw), { domain: cd, reset: 0 });
+  const newRound = m.reg('new_round', u(33), { domain: cd, reset: 0 });
+  const newIsKv = m.reg('new_is_kv', u(1), { domain: cd, reset: 0 });
   m.when(clear, () => {
     newWord.set(0);
     newLane.set(0);
+    newRound.set(0);
+    newIsKv.set(0);
   }).elsewhen(io[1]!.data.fire.and(isDecode), () => {
-    m.when(newWord.eq(3 * c.vecWords - 1), () => {
+    m.when(newWord.eq(mux(newIsKv, lit(2 * c.vecWords - 1, u(nww)), lit(c.vecWords - 1, u(nww)))), () => {
       newWord.set(0);
-      newLane.set(mux(newLane.eq(c.H - 1), lit(0, u(lw)), add(newLane, 1, lw)));
+      m.when(lastOfRound(newRound, newLane), () => {
+        newLane.set(0);
+        newIsKv.set(newIsKv.not());
+        m.when(newIsKv, () => newRound.set(add(newRound, c.H, 33)));
+      }).otherwise(() => newLane.set(add(newLane, 1, lw)));
     }).otherwise(() => newWord.set(add(newWord, 1, nww)));
   });
   const frontMod = buildDecodeFront({ DW: c.DW, P: c.P, rope: c.rope });
