@@ -604,8 +604,9 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const oCountW = 32;
   const oWritten = m.reg('o_words_written', u(oCountW), { domain: cd, reset: 0 });
   let yLastAll: Expr = lit(1, u(1));
-  // Words of one pass per lane: ceil(2T / 4) beats, at DW = 512 a word more than half of them.
-  const yWordsMod = buildYWords(c.DW, 1 << clog2(Math.ceil((2 * c.T) / 4) + 2));
+  // Words of one pass per lane: 2T rows of 8 bytes, in DW words, and a word more where the lane's
+  // rows start in the middle of one.
+  const yWordsMod = buildYWords(c.DW, 1 << clog2(Math.ceil((2 * c.T * 8) / DWB) + 2));
   const oLastBad = m.reg('o_last_bad', u(1), { domain: cd, reset: 0 });
   m.when(clear, () => oLastBad.set(0));
   let oTakes: Expr = lit(0, u(oCountW));

@@ -2,9 +2,11 @@
  * Cycles of jobs through the kernel (ap_start write response to the interrupt the host sees)
  * against the bare array's exact formulas, on Verilator with the memory model:
  *   node --import tsx verify/kernel/measure.ts [--gemv-only]
- * H = 2, P = 4, d = 16; attention L 512..2048 at 256 and 512 bits under the HBM-like and
- * stormy profiles, the decode step (RoPE, append, L + 1 tokens) on the same caches; one-pass GEMV N 1024 and 2048 at 512 bits (HBM-like). Every run is also
- * checked (bit-exact, protocol, writes only in outputs); a problem is printed beside the figure.
+ * H = 2, P = 4, d = 16: attention at L 512..2048 and the decode step (RoPE, the append, L + 1
+ * tokens) over the same caches, at 256 and 512 bits under the HBM-like and stormy profiles;
+ * GEMV at N 1024 and 2048 at 512 bits (HBM-like). Then H = 2, P = 16, d = 128 (the default
+ * lane) at 512 bits: attention and decode at L = 512, one and two heads per lane. Every run is
+ * also checked (bit-exact, protocol, writes only in outputs); a problem is printed beside it.
  */
 import { Q } from '../../hdl/fixed.ts';
 import { makeRng } from '../rng.ts';
@@ -16,9 +18,12 @@ import type { KernelRtl } from './kernel.rtl.ts';
 
 const lane = { headDim: 16, pe: 4 };
 const MEM = 1 << 21;
+/** The default lane's shape (d = 128, P = 16) on two lanes at 512 bits. */
+const lane128 = { headDim: 128, pe: 16 };
+const MEM128 = 1 << 23;
 
-async function measure(rtl: KernelRtl, label: string, profile: SlaveProfile, make: (mem: ReturnType<typeof newMemory>, alloc: Allocator) => PreparedJob): Promise<void> {
-  const mem = newMemory(rtl.config, MEM);
+async function measure(rtl: KernelRtl, label: string, profile: SlaveProfile, make: (mem: ReturnType<typeof newMemory>, alloc: Allocator) => PreparedJob, memBytes = MEM): Promise<void> {
+  const mem = newMemory(rtl.config, memBytes);
   const job = make(mem, new Allocator(rtl.config, makeRng(1)));
   const { out } = await runKernelRtl(rtl, mem, programOf([job]), [job.host.wait], { seed: 2, profile });
   const problems = runProblems([job], out, mem);
@@ -31,6 +36,25 @@ async function measure(rtl: KernelRtl, label: string, profile: SlaveProfile, mak
   console.log(`| ${label} | ${cycles} | ${job.arrayCycles} | ${(cycles / job.arrayCycles).toFixed(4)} | ${problems.length === 0 ? 'clean, bit-exact' : problems.slice(0, 2).join('; ')} |`);
 }
 
+/** Attention over L cached tokens and the decode step over the same cache (L + 1 tokens). */
+async function attentionAndDecode(rtl: KernelRtl, label: string, l: { headDim: number; pe: number }, L: number, nHeads: number, profile: SlaveProfile, memBytes: number): Promise<void> {
+  const heads = (): ReturnType<typeof makeJob>[] => {
+    const rng = makeRng(L + 1);
+    return Array.from({ length: nHeads }, () => makeJob('normal', l.headDim, L + 1, rng, formatInfoOf(Q(15, 17))));
+  };
+  await measure(rtl, `attention ${label}, L ${L}, ${nHeads} heads`, profile, (mem, alloc) => {
+    const hs = heads();
+    return prepareAttention(rtl.config, rtl.map, mem, alloc, { nHeads, L, cap: L, q: hs.map((h) => h.q), k: hs.map((h) => h.k.slice(0, L)), v: hs.map((h) => h.v.slice(0, L)) }, 'interrupt', l);
+  }, memBytes);
+  await measure(rtl, `decode ${label}, L ${L} + 1, ${nHeads} heads`, profile, (mem, alloc) => {
+    const hs = heads();
+    return prepareDecode(rtl.config, rtl.map, mem, alloc, {
+      nHeads, L, cap: L + 1, pos: L,
+      q: hs.map((h) => h.q), k: hs.map((h) => h.k.slice(0, L)), v: hs.map((h) => h.v.slice(0, L)), kNew: hs.map((h) => h.k[L]!), vNew: hs.map((h) => h.v[L]!),
+    }, 'interrupt', l);
+  }, memBytes);
+}
+
 async function main(): Promise<void> {
   console.log('| job | kernel cycles | bare array | ratio | checks |');
   console.log('|---|---|---|---|---|');
@@ -38,22 +62,7 @@ async function main(): Promise<void> {
     const params: KernelParams = { mha: { lane, heads: 2, maxHeads: 8, gemv: { group: 32, maxCols: 2048 } }, dataBits: DW };
     const rtl = await buildKernelRtl(params, 'verilator', MEM);
     for (const [L, nHeads] of process.argv.includes('--gemv-only') ? [] : ([[512, 2], [1024, 4], [2048, 2]] as const)) {
-      for (const [pn, profile] of [['HBM-like', HBM], ['stormy', STORMY]] as const) {
-        await measure(rtl, `attention DW ${DW}, ${pn}, L ${L}, ${nHeads} heads`, profile, (mem, alloc) => {
-          const rng = makeRng(L);
-          const hs = Array.from({ length: nHeads }, () => makeJob('normal', lane.headDim, L, rng, formatInfoOf(Q(15, 17))));
-          return prepareAttention(rtl.config, rtl.map, mem, alloc, { nHeads, L, cap: L, q: hs.map((h) => h.q), k: hs.map((h) => h.k), v: hs.map((h) => h.v) }, 'interrupt', lane);
-        });
-        // The decode step over the same cache: RoPE of q and the new k, the append, L + 1 tokens.
-        await measure(rtl, `decode DW ${DW}, ${pn}, L ${L} + 1, ${nHeads} heads`, profile, (mem, alloc) => {
-          const rng = makeRng(L + 1);
-          const hs = Array.from({ length: nHeads }, () => makeJob('normal', lane.headDim, L + 1, rng, formatInfoOf(Q(15, 17))));
-          return prepareDecode(rtl.config, rtl.map, mem, alloc, {
-            nHeads, L, cap: L + 1, pos: L,
-            q: hs.map((h) => h.q), k: hs.map((h) => h.k.slice(0, L)), v: hs.map((h) => h.v.slice(0, L)), kNew: hs.map((h) => h.k[L]!), vNew: hs.map((h) => h.v[L]!),
-          }, 'interrupt', lane);
-        });
-      }
+      for (const [pn, profile] of [['HBM-like', HBM], ['stormy', STORMY]] as const) await attentionAndDecode(rtl, `d 16 P 4 DW ${DW}, ${pn}`, lane, L, nHeads, profile, MEM);
     }
     if (DW === 512) {
       for (const [M, N, int4] of [[150, 1024, false], [150, 1024, true], [150, 2048, false], [600, 1024, false]] as const) {
@@ -63,7 +72,14 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
+async function main128(): Promise<void> {
+  const rtl = await buildKernelRtl({ mha: { lane: lane128, heads: 2, maxHeads: 8, gemv: { group: 32, maxCols: 2048 } }, dataBits: 512 }, 'verilator', MEM128);
+  for (const nHeads of [2, 4]) {
+    for (const [pn, profile] of [['HBM-like', HBM], ['stormy', STORMY]] as const) await attentionAndDecode(rtl, `d 128 P 16 DW 512, ${pn}`, lane128, 512, nHeads, profile, MEM128);
+  }
+}
+
+main().then(() => (process.argv.includes('--gemv-only') ? undefined : main128())).catch((e: unknown) => {
   console.error(e);
   process.exit(1);
 });
