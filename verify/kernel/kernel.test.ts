@@ -188,4 +188,16 @@ describe('kernel: cycles against the bare array', () => {
     console.log(`kernel attention L=512: ${host} cycles from the ap_start write to the interrupt seen (kernel register ${j.kernelCycles}), bare array ${r.jobs[0]!.arrayCycles}: ${ratio.toFixed(4)}x`);
     expect(ratio).toBeLessThanOrEqual(1.05);
   }, 600_000);
+
+  it('decode step, L = 512 cached + 1, one head per lane, HBM-like memory: at most 1.05x the array alone over L + 1', async () => {
+    const r = await run(small(256), 'verilator', 10, HBM, (alloc, mem, rtl) => [
+      prepareDecode(rtl.config, rtl.map, mem, alloc, decodeData(10, 2, 512, 513, 512), 'interrupt', lane),
+    ]);
+    expect(r.problems).toEqual([]);
+    const j = r.out.jobs[0]!;
+    const host = j.doneCycle - j.startCycle;
+    const ratio = host / r.jobs[0]!.arrayCycles;
+    console.log(`kernel decode L=512+1: ${host} cycles from the ap_start write to the interrupt seen, bare array over 513 tokens ${r.jobs[0]!.arrayCycles}: ${ratio.toFixed(4)}x`);
+    expect(ratio).toBeLessThanOrEqual(1.05);
+  }, 600_000);
 });
