@@ -123,7 +123,7 @@ export function buildDecodeFront(p: DecodeFrontParams): Module {
   m.when(clear, () => sat.set(0)).elsewhen(outValid.and(rot.out('out_sat')), () => sat.set(1));
   satOut.set(sat);
 
-  // Rotated vectors: q to the lane's q stream, k beside v into the token record.
+  // Rotated vectors: q to the lane's q stream, k beside v into the new token's kv beats.
   const vecFifo = (name: string, tag: 0 | 1, pop: Signal) => m.instance(`u_${name}_fifo`, buildFifo(64, vecDepth), {
     push_valid: outValid.and(tag === 1 ? outIsK : outIsK.not()),
     push_data: rotated,

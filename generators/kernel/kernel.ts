@@ -167,14 +167,14 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   apDone.set(job.is('DONE'));
   m.when(job.is('DONE'), () => job.goto('IDLE'));
 
-  // Sizes in bytes from shifts only (d, token record, DW are powers of two).
+  // Sizes in bytes from shifts only (d and DW are powers of two).
   const vecBytes = c.d * 4;
   // A head's region in either cache: cap tokens of d values.
   const stride = m.wire('head_stride', cap.zext(A).shl(log2(vecBytes)).trunc(A));
   const heads64 = nHeads.zext(A);
   const qoBytes = heads64.shl(log2(vecBytes)).trunc(A);
 
-  // SHAPE: per-lane KV region ends (attention) and passes (GEMV), one step per cycle.
+  // SHAPE: per-lane cache region sizes (attention, decode) and passes (GEMV), one step per cycle.
   const R = 2 * c.T * c.H;
   const hBase = m.reg('shape_head', u(33), { domain: cd, reset: 0 });
   const rowsLeft = m.reg('shape_rows_left', u(18), { domain: cd, reset: 0 });
