@@ -433,9 +433,8 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   xS.source.data.set(xBeats.sink.data);
   xBeats.sink.ready.set(xS.source.ready.and(xOpen));
   m.when(xS.source.valid.and(xS.source.ready), () => xLeft.set(xLeft.sub(1).trunc(13)));
-  // q: DW words to PW beats, head h to lane h mod H, B beats per head.
-  // Attention: q's words to the converter. Decode: each head's 3 vecWords words (q, k_new, v_new)
-  // to the front of lane h mod H.
+  // q (attention): DW words to PW beats, head h to lane h mod H, B beats per head.
+  // Decode: the q, k_new and v_new words of head h to the front of lane h mod H (order below).
   const qWords = streamWires(m, 'q_words', u(c.DW));
   qWords.source.valid.set(io[1]!.data.valid.and(isDecode.not()));
   qWords.source.data.set(io[1]!.data.data);
@@ -542,61 +541,59 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
     }
   }
   for (let k = 0; k < c.H; k++) {
-    {
-      const kB = cacheBeats[k]!;
-      const vB = cacheBeats[c.H + k]!;
-      const kvBeats = streamWires(m, `lane${k}_kv_beats`, u(2 * c.PW));
-      kvBeats.source.valid.set(kB.valid.and(vB.valid));
-      kvBeats.source.data.set(cat(vB.data, kB.data));
-      kB.ready.set(kvBeats.source.ready.and(vB.valid));
-      vB.ready.set(kvBeats.source.ready.and(kB.valid));
-      const beat = m.reg(`kv${k}_beat`, u(bw), { domain: cd, reset: 0 });
-      m.when(clear, () => beat.set(0));
-      const kvS = laneKv[k]!.source;
-      // Decode: after the head's L cached tokens, the new token from the front; its k and v also
-      // go (as DW words) to token L of lane k's K and V caches through g<k> and g<H+k>.
-      const tokIdx = m.reg(`kv${k}_token`, u(c.lane.lenWidth), { domain: cd, reset: 0 });
-      const useNew = m.wire(`kv${k}_use_new`, isDecode.and(tokIdx.zext(32).eq(len)));
-      const ft = frontTok[k]!;
-      const halves = [['k', k, ft.data.slice(c.PW - 1, 0)], ['v', c.H + k, ft.data.slice(2 * c.PW - 1, c.PW)]] as const;
-      const tokIns = halves.map(([h]) => streamWires(m, `lane${k}_new_${h}_beats`, u(c.PW)));
-      const allTake = (except: number): Expr => tokIns.reduce<Expr>((a, t, n) => (n === except ? a : a.and(t.source.ready)), kvS.ready);
-      kvS.valid.set(mux(useNew, ft.valid.and(tokIns[0]!.source.ready).and(tokIns[1]!.source.ready), kvBeats.sink.valid));
-      kvS.data.set(mux(useNew, ft.data, kvBeats.sink.data));
-      kvS.last!.set(mux(useNew, ft.last!, beat.eq(c.B - 1)));
-      kvBeats.sink.ready.set(useNew.not().and(kvS.ready));
-      ft.ready.set(useNew.and(allTake(-1)));
-      m.when(kvS.valid.and(kvS.ready), () => beat.set(mux(beat.eq(c.B - 1), lit(0, u(bw)), add(beat, 1, bw))));
-      m.when(clear, () => tokIdx.set(0)).elsewhen(kvS.fire.and(kvS.last!), () => tokIdx.set(mux(useNew, lit(0, u(c.lane.lenWidth)), tokIdx.add(1).trunc(c.lane.lenWidth))));
-      halves.forEach(([h, master, data], n) => {
-        const tokIn = tokIns[n]!;
-        tokIn.source.valid.set(useNew.and(ft.valid).and(kvS.ready).and(tokIns[1 - n]!.source.ready));
-        tokIn.source.data.set(data);
-        const tokWords = streamWires(m, `lane${k}_new_${h}_words`, u(c.DW));
-        m.instance(`u_new_${h}${k}_width`, buildWidthConverter(c.PW, c.DW), { in: tokIn.sink, out: tokWords.source, clear }, { domain: cd });
-        // Token L of the lane's j-th head: cache base + j * stride + L * 4d, word by word.
-        const tokAddr = m.reg(`new_${h}${k}_addr`, u(A), { domain: cd, reset: null });
-        const tokWord = m.reg(`new_${h}${k}_word`, u(clog2(c.vecWords + 1)), { domain: cd, reset: 0 });
-        m.when(clear, () => {
-          tokAddr.set(add(regions[master]!.lo, len.zext(A).shl(log2(vecBytes)).trunc(A)));
-          tokWord.set(0);
-        });
-        const item = writeClients.get(`g${master}`)![0]!;
-        item.valid.set(tokWords.sink.valid);
-        item.data.set(cat(tokAddr, ones, tokWords.sink.data));
-        tokWords.sink.ready.set(item.ready);
-        m.when(item.valid.and(item.ready), () => {
-          m.when(tokWord.eq(c.vecWords - 1), () => {
-            tokWord.set(0);
-            tokAddr.set(add(tokAddr, stride).sub(vecBytes - DWB).trunc(A));
-          }).otherwise(() => {
-            tokWord.set(add(tokWord, 1, clog2(c.vecWords + 1)));
-            tokAddr.set(add(tokAddr, DWB));
-          });
-        });
-        tokTakes = add(tokTakes, item.valid.and(item.ready).zext(32), 32);
+    const kB = cacheBeats[k]!;
+    const vB = cacheBeats[c.H + k]!;
+    const kvBeats = streamWires(m, `lane${k}_kv_beats`, u(2 * c.PW));
+    kvBeats.source.valid.set(kB.valid.and(vB.valid));
+    kvBeats.source.data.set(cat(vB.data, kB.data));
+    kB.ready.set(kvBeats.source.ready.and(vB.valid));
+    vB.ready.set(kvBeats.source.ready.and(kB.valid));
+    const beat = m.reg(`kv${k}_beat`, u(bw), { domain: cd, reset: 0 });
+    m.when(clear, () => beat.set(0));
+    const kvS = laneKv[k]!.source;
+    // Decode: after the head's L cached tokens, the new token from the front; its k and v also
+    // go (as DW words) to token L of lane k's K and V caches through g<k> and g<H+k>.
+    const tokIdx = m.reg(`kv${k}_token`, u(c.lane.lenWidth), { domain: cd, reset: 0 });
+    const useNew = m.wire(`kv${k}_use_new`, isDecode.and(tokIdx.zext(32).eq(len)));
+    const ft = frontTok[k]!;
+    const halves = [['k', k, ft.data.slice(c.PW - 1, 0)], ['v', c.H + k, ft.data.slice(2 * c.PW - 1, c.PW)]] as const;
+    const tokIns = halves.map(([h]) => streamWires(m, `lane${k}_new_${h}_beats`, u(c.PW)));
+    const allTake = (except: number): Expr => tokIns.reduce<Expr>((a, t, n) => (n === except ? a : a.and(t.source.ready)), kvS.ready);
+    kvS.valid.set(mux(useNew, ft.valid.and(tokIns[0]!.source.ready).and(tokIns[1]!.source.ready), kvBeats.sink.valid));
+    kvS.data.set(mux(useNew, ft.data, kvBeats.sink.data));
+    kvS.last!.set(mux(useNew, ft.last!, beat.eq(c.B - 1)));
+    kvBeats.sink.ready.set(useNew.not().and(kvS.ready));
+    ft.ready.set(useNew.and(allTake(-1)));
+    m.when(kvS.valid.and(kvS.ready), () => beat.set(mux(beat.eq(c.B - 1), lit(0, u(bw)), add(beat, 1, bw))));
+    m.when(clear, () => tokIdx.set(0)).elsewhen(kvS.fire.and(kvS.last!), () => tokIdx.set(mux(useNew, lit(0, u(c.lane.lenWidth)), tokIdx.add(1).trunc(c.lane.lenWidth))));
+    halves.forEach(([h, master, data], n) => {
+      const tokIn = tokIns[n]!;
+      tokIn.source.valid.set(useNew.and(ft.valid).and(kvS.ready).and(tokIns[1 - n]!.source.ready));
+      tokIn.source.data.set(data);
+      const tokWords = streamWires(m, `lane${k}_new_${h}_words`, u(c.DW));
+      m.instance(`u_new_${h}${k}_width`, buildWidthConverter(c.PW, c.DW), { in: tokIn.sink, out: tokWords.source, clear }, { domain: cd });
+      // Token L of the lane's j-th head: cache base + j * stride + L * 4d, word by word.
+      const tokAddr = m.reg(`new_${h}${k}_addr`, u(A), { domain: cd, reset: null });
+      const tokWord = m.reg(`new_${h}${k}_word`, u(clog2(c.vecWords + 1)), { domain: cd, reset: 0 });
+      m.when(clear, () => {
+        tokAddr.set(add(regions[master]!.lo, len.zext(A).shl(log2(vecBytes)).trunc(A)));
+        tokWord.set(0);
       });
-    }
+      const item = writeClients.get(`g${master}`)![0]!;
+      item.valid.set(tokWords.sink.valid);
+      item.data.set(cat(tokAddr, ones, tokWords.sink.data));
+      tokWords.sink.ready.set(item.ready);
+      m.when(item.valid.and(item.ready), () => {
+        m.when(tokWord.eq(c.vecWords - 1), () => {
+          tokWord.set(0);
+          tokAddr.set(add(tokAddr, stride).sub(vecBytes - DWB).trunc(A));
+        }).otherwise(() => {
+          tokWord.set(add(tokWord, 1, clog2(c.vecWords + 1)));
+          tokAddr.set(add(tokAddr, DWB));
+        });
+      });
+      tokTakes = add(tokTakes, item.valid.and(item.ready).zext(32), 32);
+    });
   }
 
   // ---- results to memory ------------------------------------------------------------------------
