@@ -9,6 +9,8 @@ import { buildLane } from '../generators/swiftkv/lane.ts';
 import { buildMac, defaultMacParams } from '../generators/example/mac.ts';
 import { buildRopeUnit } from '../generators/kernel/rope-unit.ts';
 import { resolveRope } from '../generators/kernel/rope.ts';
+import { buildDecodeFront } from '../generators/kernel/decode-front.ts';
+import { buildYWords } from '../generators/kernel/y-words.ts';
 import { lintVerilog } from '../sim/verilator.ts';
 import { iverilogLint } from '../sim/icarus.ts';
 import { yosysCheck, synthXilinx } from '../sim/yosys.ts';
@@ -30,6 +32,8 @@ const configs: Config[] = [
   { label: 'mha h3 pe4 d16 shift', build: () => buildMha({ lane: { headDim: 16, pe: 4, rescale: 'shift' }, heads: 3, maxHeads: 8 }).module, synth: true },
   { label: 'mha h2 pe16 d64 multiply', build: () => buildMha({ lane: { headDim: 64, pe: 16, maxContext: 4096 }, heads: 2, maxHeads: 8 }).module, synth: true },
   { label: 'rope unit d128 half, maxPos 16384', build: () => buildRopeUnit(resolveRope({ headDim: 128, maxPos: 16384 })).module, synth: true },
+  { label: 'kernel decode front d128 pe16, 512-bit words', build: () => buildDecodeFront({ DW: 512, P: 16, rope: resolveRope({ headDim: 128, maxPos: 16384 }) }), synth: true },
+  { label: 'kernel y words, 512-bit, 64 words', build: () => buildYWords(512, 64), synth: true },
   { label: 'mha h8 pe16 d128 multiply (default; lint only)', build: () => buildMha({ lane: { headDim: 128, pe: 16 }, heads: 8, maxHeads: 32 }).module, synth: false },
   { label: 'mha h2 pe128 d128 shift (lint only)', build: () => buildMha({ lane: { headDim: 128, pe: 128, rescale: 'shift' }, heads: 2, maxHeads: 32 }).module, synth: false },
   // Range ends of generators/swiftkv/params.ts (lint only).

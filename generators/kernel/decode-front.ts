@@ -94,7 +94,11 @@ export function buildDecodeFront(p: DecodeFrontParams): Module {
   const cw = clog2(vecDepth + 1);
   const qCredit = m.reg('q_in_flight', u(cw), { domain: cd, reset: 0 });
   const kCredit = m.reg('k_in_flight', u(cw), { domain: cd, reset: 0 });
-  const room = mux(isK, kCredit.ne(vecDepth), qCredit.ne(vecDepth));
+  // Room for one more pair, registered from the credits' next values (a compare and the FIFO's
+  // pop off the path from the credits into the input FIFO's pointers).
+  const qRoom = m.reg('q_room', u(1), { domain: cd, reset: 1 });
+  const kRoom = m.reg('k_room', u(1), { domain: cd, reset: 1 });
+  const room = mux(isK, kRoom, qRoom);
   const issue = m.wire('rope_issue', pairS.sink.valid.and(room));
   pairS.sink.ready.set(room);
   m.when(clear, () => {
@@ -133,15 +137,20 @@ export function buildDecodeFront(p: DecodeFrontParams): Module {
   const kPopReady = m.wire('k_pop', u(1));
   const qFifo = vecFifo('q', 0, qPopReady);
   const kFifo = vecFifo('k', 1, kPopReady);
-  const credit = (r: Signal, issued: Expr, popped: Expr): void => {
-    m.when(clear, () => r.set(0))
-      .elsewhen(issued.and(popped.not()), () => r.set(r.add(1).trunc(cw)))
-      .elsewhen(popped.and(issued.not()), () => r.set(r.sub(1).trunc(cw)));
+  const credit = (r: Signal, roomQ: Signal, issued: Expr, popped: Expr): void => {
+    const next = mux(issued.and(popped.not()), r.add(1).trunc(cw), mux(popped.and(issued.not()), r.sub(1).trunc(cw), r));
+    m.when(clear, () => {
+      r.set(0);
+      roomQ.set(1);
+    }).otherwise(() => {
+      r.set(next);
+      roomQ.set(next.ne(vecDepth));
+    });
   };
   const qPop = qFifo.out('pop_valid').and(qPopReady);
   const kPop = kFifo.out('pop_valid').and(kPopReady);
-  credit(qCredit, issue.and(isK.not()), qPop);
-  credit(kCredit, issue.and(isK), kPop);
+  credit(qCredit, qRoom, issue.and(isK.not()), qPop);
+  credit(kCredit, kRoom, issue.and(isK), kPop);
 
   const bw = clog2(B + 1);
   const beatCounter = (name: string, fire: Expr): Signal => {
