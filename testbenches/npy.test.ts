@@ -51,7 +51,8 @@ describe('parseNpy on hand-made files', () => {
   it('rejects what it does not support, naming what was found and what is accepted', () => {
     const hdr = (descr: string, fortran = 'False', shape = '(2,)'): string => `{'descr': '${descr}', 'fortran_order': ${fortran}, 'shape': ${shape}, }\n`;
     expect(() => parseNpy(handMade(hdr('>f8'), f64(1, 2)))).toThrow(/dtype '>f8' is big-endian: accepted '<f4' .* or '<f8'/);
-    expect(() => parseNpy(handMade(hdr('<i4'), f64(1)))).toThrow(/dtype '<i4' is not supported: accepted '<f4' \(little-endian float32\) or '<f8'/);
+    expect(() => parseNpy(handMade(hdr('<u4'), f64(1)))).toThrow(/dtype '<u4' is not supported: accepted '<f4' \(little-endian float32\) or '<f8' \(little-endian float64\), or the signed integers '\|i1', '<i2', '<i4', '<i8'/);
+    expect(() => parseNpy(handMade(hdr('>i4'), f64(1)))).toThrow(/dtype '>i4' is big-endian/);
     expect(() => parseNpy(handMade(hdr('<f2'), f64(1)))).toThrow(/dtype '<f2' is not supported/);
     expect(() => parseNpy(handMade(hdr('<f8', 'True'), f64(1, 2)))).toThrow(/Fortran order \(fortran_order: True\): accepted C order only/);
     expect(() => parseNpy(handMade("{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,), }\n", f64(1)))).toThrow(/structured \(record\) dtype/);
@@ -60,6 +61,26 @@ describe('parseNpy on hand-made files', () => {
     expect(() => parseNpy(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]))).toThrow(/not a .npy file/);
     expect(() => parseNpy(handMade("{'descr': '<f8', 'shape': (2,), }\n", f64(1, 2)))).toThrow(/keys \{descr, shape\}: accepted exactly \{descr, fortran_order, shape\}/);
     expect(() => parseNpy(handMade("{'descr': '<f8', 'fortran_order': False, 'shape': (2,) \n", f64(1, 2)))).toThrow(NpyError);
+  });
+});
+
+describe('integer dtypes', () => {
+  it('round-trip int8, int16, int32 and int64 exactly, numpy\'s "<i1" read as int8, out-of-range values refused', () => {
+    for (const [dtype, xs] of [['|i1', [-128, 0, 127]], ['<i2', [-32768, 5, 32767]], ['<i4', [-(2 ** 31), 7, 2 ** 31 - 1]], ['<i8', [-(2 ** 53) + 1, -3, 2 ** 47 + 1]]] as const) {
+      const a = parseNpy(encodeNpy(xs, [3], dtype));
+      expect(a.dtype, dtype).toBe(dtype);
+      expect(Array.from(a.data), dtype).toEqual([...xs]);
+    }
+    const i1 = encodeNpy([-1, 2], [2], '|i1');
+    const text = new TextDecoder().decode(i1.slice(10, 64)).replace("'|i1'", "'<i1'");
+    const relabelled = new Uint8Array(i1);
+    relabelled.set(new TextEncoder().encode(text), 10);
+    expect(Array.from(parseNpy(relabelled).data)).toEqual([-1, 2]);
+    expect(() => encodeNpy([128], [1], '|i1')).toThrow(/element 0 = 128 does not fit '\|i1': accepted integers -128..127/);
+    expect(() => encodeNpy([0.5], [1], '<i4')).toThrow(/element 0 = 0.5 does not fit '<i4'/);
+    const big = encodeNpy([0], [1], '<i8');
+    new DataView(big.buffer).setBigInt64(big.length - 8, 1n << 60n, true);
+    expect(() => parseNpy(big)).toThrow(/int64 element 0 = 1152921504606846976 is beyond \+-2\^53/);
   });
 });
 
@@ -86,7 +107,7 @@ describe('encodeNpy', () => {
 
   it('rejects a shape that does not match the data', () => {
     expect(() => encodeNpy([1, 2, 3], [2, 2])).toThrow(/shape \(2, 2\) has 4 elements but the data has 3/);
-    expect(() => encodeNpy([1], [1], '<i4' as '<f4')).toThrow(/cannot write dtype '<i4'/);
+    expect(() => encodeNpy([1], [1], '<u4' as '<f4')).toThrow(/cannot write dtype '<u4'/);
   });
 });
 
@@ -105,6 +126,7 @@ describe.skipIf(!numpy)('round trip through numpy (python3 + numpy found)', () =
       const ours = join(dir, 'ours.npy');
       writeNpy(ours, [1.5, -2, 3e-300, 4], [2, 2]);
       writeNpy(join(dir, 'ours32.npy'), [0.1, 0.2, 0.3], [3], '<f4');
+      writeNpy(join(dir, 'ours_i8.npy'), [2 ** 47, -5], [2], '<i8');
       const script = [
         'import numpy as np, sys',
         `d = sys.argv[1]`,
@@ -115,7 +137,10 @@ describe.skipIf(!numpy)('round trip through numpy (python3 + numpy found)', () =
         `np.save(d + '/np32.npy', np.array([[1, 2], [3, 4.25]], dtype='<f4'))`,
         `np.save(d + '/big.npy', np.zeros(3, dtype='>f8'))`,
         `np.save(d + '/fortran.npy', np.asfortranarray(np.ones((2, 3))))`,
-        `np.save(d + '/int.npy', np.arange(3, dtype=np.int32))`,
+        `np.save(d + '/int.npy', np.arange(3, dtype=np.uint32))`,
+        `np.save(d + '/i8.npy', np.array([-128, 0, 127], dtype=np.int8))`,
+        `np.save(d + '/i64.npy', np.array([-(2**40), 3], dtype=np.int64))`,
+        `a = np.load(d + '/ours_i8.npy'); assert a.dtype == np.int64 and a.tolist() == [2**47, -5], (a.dtype, a.tolist())`,
         `np.save(d + '/same.npy', np.array([1.0, 2.0]))`,
       ].join('\n');
       execFileSync('python3', ['-c', script, dir], { stdio: 'pipe' });
@@ -127,7 +152,9 @@ describe.skipIf(!numpy)('round trip through numpy (python3 + numpy found)', () =
       expect(toRows(b)).toEqual([[1, 2], [3, 4.25]]);
       expect(() => readNpy(join(dir, 'big.npy'))).toThrow(/big.npy: npy dtype '>f8' is big-endian/);
       expect(() => readNpy(join(dir, 'fortran.npy'))).toThrow(/Fortran order/);
-      expect(() => readNpy(join(dir, 'int.npy'))).toThrow(/dtype '<i4' is not supported/);
+      expect(() => readNpy(join(dir, 'int.npy'))).toThrow(/dtype '<u4' is not supported/);
+      expect(Array.from(readNpy(join(dir, 'i8.npy')).data)).toEqual([-128, 0, 127]);
+      expect(Array.from(readNpy(join(dir, 'i64.npy')).data)).toEqual([-(2 ** 40), 3]);
       // Byte-identical to numpy's own encoding for a simple array.
       expect(Buffer.from(readFileSync(join(dir, 'same.npy'))).equals(Buffer.from(encodeNpy([1, 2], [2])))).toBe(true);
     } finally {

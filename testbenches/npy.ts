@@ -1,6 +1,7 @@
 /**
  * NumPy `.npy` files (format versions 1.0 and 2.0), the tensors users bring and take away:
- * little-endian float32 ('<f4') and float64 ('<f8'), C order.
+ * little-endian float32 ('<f4') and float64 ('<f8'), and the signed integers int8 ('|i1'), int16
+ * ('<i2'), int32 ('<i4') and int64 ('<i8', values within +-2^53), C order.
  *
  * Layout: magic "\x93NUMPY", major, minor, header length (u16 LE for 1.0, u32 LE for 2.0),
  * an ASCII Python dict literal {'descr': ..., 'fortran_order': ..., 'shape': (...), } padded
@@ -10,13 +11,15 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
-export type NpyDtype = '<f4' | '<f8';
+export type NpyDtype = '<f4' | '<f8' | '|i1' | '<i2' | '<i4' | '<i8';
+
+const DTYPES: readonly NpyDtype[] = ['<f4', '<f8', '|i1', '<i2', '<i4', '<i8'];
 
 export interface NpyArray {
   readonly dtype: NpyDtype;
   /** C-order shape; [] for a 0-d array (one element). */
   readonly shape: number[];
-  /** Elements in C order: Float32Array for '<f4', Float64Array for '<f8'. */
+  /** Elements in C order: Float32Array for '<f4', Float64Array for the others (integers exact). */
   readonly data: Float32Array | Float64Array;
 }
 
@@ -28,10 +31,10 @@ export class NpyError extends Error {
 }
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-const ACCEPTED = "accepted '<f4' (little-endian float32) or '<f8' (little-endian float64)";
+const ACCEPTED = "accepted '<f4' (little-endian float32) or '<f8' (little-endian float64), or the signed integers '|i1', '<i2', '<i4', '<i8'";
 
 function itemSize(dtype: NpyDtype): number {
-  return dtype === '<f4' ? 4 : 8;
+  return dtype === '<f4' || dtype === '<i4' ? 4 : dtype === '<f8' || dtype === '<i8' ? 8 : dtype === '<i2' ? 2 : 1;
 }
 
 // ---- header dict parser (the subset numpy writes: strings, True/False, tuples of ints) ----
@@ -139,12 +142,14 @@ function parseHeader(text: string): { dtype: NpyDtype; shape: number[] } {
   if (keys !== 'descr, fortran_order, shape') {
     throw new NpyError(`npy header has keys {${keys}}: accepted exactly {descr, fortran_order, shape}`);
   }
-  const descr = dict.get('descr');
+  const raw = dict.get('descr');
+  // int8 has no byte order: numpy writes '|i1'; '<i1' means the same.
+  const descr = raw === '<i1' ? '|i1' : raw;
   if (typeof descr !== 'string') {
     throw new NpyError(`npy dtype is a structured (record) dtype: ${ACCEPTED}`);
   }
-  if (descr !== '<f4' && descr !== '<f8') {
-    const big = descr.startsWith('>') && (descr.slice(1) === 'f4' || descr.slice(1) === 'f8');
+  if (!(DTYPES as readonly string[]).includes(descr)) {
+    const big = descr.startsWith('>') && ['f4', 'f8', 'i2', 'i4', 'i8'].includes(descr.slice(1));
     throw new NpyError(
       big
         ? `npy dtype '${descr}' is big-endian: ${ACCEPTED}; convert with arr.astype('<${descr.slice(1)}')`
@@ -161,7 +166,7 @@ function parseHeader(text: string): { dtype: NpyDtype; shape: number[] } {
   for (const n of shape) {
     if (!Number.isSafeInteger(n)) throw new NpyError(`npy header: shape entry ${n} is not a safe integer`);
   }
-  return { dtype: descr, shape };
+  return { dtype: descr as NpyDtype, shape };
 }
 
 /** Parse the bytes of a `.npy` file. */
@@ -205,7 +210,20 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
   }
   const data = dtype === '<f4' ? new Float32Array(count) : new Float64Array(count);
   for (let i = 0; i < count; i++) {
-    data[i] = dtype === '<f4' ? view.getFloat32(offset + 4 * i, true) : view.getFloat64(offset + 8 * i, true);
+    const at = offset + size * i;
+    switch (dtype) {
+      case '<f4': data[i] = view.getFloat32(at, true); break;
+      case '<f8': data[i] = view.getFloat64(at, true); break;
+      case '|i1': data[i] = view.getInt8(at); break;
+      case '<i2': data[i] = view.getInt16(at, true); break;
+      case '<i4': data[i] = view.getInt32(at, true); break;
+      case '<i8': {
+        const v = view.getBigInt64(at, true);
+        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) throw new NpyError(`npy int64 element ${i} = ${v} is beyond +-2^53: accepted values a float64 holds exactly`);
+        data[i] = Number(v);
+        break;
+      }
+    }
   }
   return { dtype, shape: [...shape], data };
 }
@@ -218,10 +236,11 @@ function shapeText(shape: readonly number[]): string {
 
 /**
  * Encode a `.npy` file: C order, version 1.0 (2.0 only if the header would not fit 65535
- * bytes). float32 output rounds each value to nearest float32.
+ * bytes). float32 output rounds each value to nearest float32; integer dtypes take integers in
+ * their range (safe integers for '<i8') and refuse anything else.
  */
 export function encodeNpy(data: ArrayLike<number>, shape: readonly number[], dtype: NpyDtype = '<f8'): Uint8Array {
-  if (dtype !== '<f4' && dtype !== '<f8') throw new NpyError(`cannot write dtype '${String(dtype)}': ${ACCEPTED}`);
+  if (!DTYPES.includes(dtype)) throw new NpyError(`cannot write dtype '${String(dtype)}': ${ACCEPTED}`);
   for (const n of shape) {
     if (!Number.isSafeInteger(n) || n < 0) throw new NpyError(`shape entry ${n} is invalid: accepted integers >= 0`);
   }
@@ -249,9 +268,22 @@ export function encodeNpy(data: ArrayLike<number>, shape: readonly number[], dty
   if (major === 1) view.setUint16(8, headerLen, true);
   else view.setUint32(8, headerLen, true);
   for (let i = 0; i < header.length; i++) out[pre + i] = header.charCodeAt(i);
+  const bits = { '|i1': 8, '<i2': 16, '<i4': 32, '<i8': 64 } as Record<string, number>;
   for (let i = 0; i < count; i++) {
-    if (dtype === '<f4') view.setFloat32(total + 4 * i, data[i]!, true);
-    else view.setFloat64(total + 8 * i, data[i]!, true);
+    const x = data[i]!;
+    const at = total + size * i;
+    const b = bits[dtype];
+    if (b !== undefined && (!Number.isSafeInteger(x) || (b < 64 && (x < -(2 ** (b - 1)) || x >= 2 ** (b - 1))))) {
+      throw new NpyError(`element ${i} = ${x} does not fit '${dtype}': accepted integers${b < 64 ? ` ${-(2 ** (b - 1))}..${2 ** (b - 1) - 1}` : ' within +-2^53'}`);
+    }
+    switch (dtype) {
+      case '<f4': view.setFloat32(at, x, true); break;
+      case '<f8': view.setFloat64(at, x, true); break;
+      case '|i1': view.setInt8(at, x); break;
+      case '<i2': view.setInt16(at, x, true); break;
+      case '<i4': view.setInt32(at, x, true); break;
+      case '<i8': view.setBigInt64(at, BigInt(x), true); break;
+    }
   }
   return out;
 }
