@@ -54,7 +54,7 @@ export function buildDecodeFront(p: DecodeFrontParams): Module {
   m.doc = [
     `Decode front: q and k (pair order) rotated by RoPE at pos, a pair per cycle; v passed by.`,
     `In: per head ${vecWords} word(s) of q, k, v; out: rotated q (${B} beats of ${P} elements) and the`,
-    `new token's record {v_b, k_b} (${B} beats).`,
+    `new token's kv beats {v_b, k_b} (${B} beats).`,
   ].join('\n');
   m.generator = { name: 'generators/kernel/decode-front.ts buildDecodeFront', params: { DW, P, d, base: rope.base, pairing: rope.pairing, maxPos: rope.maxPos } };
   const cd = m.clockDomain();
