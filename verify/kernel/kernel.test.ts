@@ -103,10 +103,12 @@ describe('kernel: GEMV through AXI4 masters', () => {
   // At 512 bits two y beats share a word (generators/kernel/y-words.ts): lane 1's rows start in an
   // upper half (2T = 76 rows), a pass's last lower half waits for the next pass, M = 401 strobes
   // off the last word's rows past M.
-  it('verilator, 512-bit, stormy memory: a three-pass INT4 job (y beats merged into words), bit-exact', async () => {
-    const r = await run(small(512), 'verilator', 8, STORMY, (alloc, mem, rtl) => [prepareGemv(rtl.config, rtl.map, mem, alloc, randomGemv(rtl.config, makeRng(48), 401, 64, true), 'interrupt')]);
-    expect(r.problems).toEqual([]);
-  }, 600_000);
+  for (const sim of ['verilator', 'icarus'] as const) {
+    it(`${sim}, 512-bit, stormy memory: a three-pass INT4 job (y beats merged into words), bit-exact`, async () => {
+      const r = await run(small(512), sim, 8, STORMY, (alloc, mem, rtl) => [prepareGemv(rtl.config, rtl.map, mem, alloc, randomGemv(rtl.config, makeRng(48), 401, 64, true), 'interrupt')]);
+      expect(r.problems).toEqual([]);
+    }, 600_000);
+  }
 
   it('verilator, 256-bit, write stalls (seed 3): a full pass under y backpressure, bit-exact', async () => {
     const r = await run(small(256), 'verilator', 3, { ...HBM, awStall: 40, wStall: 40, bLat: 40 }, (alloc, mem, rtl) => {
