@@ -27,7 +27,9 @@
  *
  * Interfaces as the lane's (start/cfg_len/cfg_heads/busy/done/status_*; q and o streams;
  * heads back to back); native has separate k and v streams (each P elements per beat, tlast on
- * a token's last beat), blockwise the lane's kv stream ({v, k}).
+ * a token's last beat), blockwise the lane's kv stream ({v, k}). A rejected start (cfg_len or
+ * cfg_heads out of range) drops the beats its input slices took while idle, as the lane does
+ * (without the MHA top's `flush` port: the baselines run alone).
  */
 import { Module, u, clog2, mux, lit, cat, type Expr } from '../../hdl/index.ts';
 import { Pipeline } from '../../hdl/pipeline.ts';
@@ -170,8 +172,11 @@ export function buildBaselineLane(input: LaneParamsInput, variant: BaselineVaria
   // ---- K phase: q RAM and the k issue (the lane's front end) -------------------------------
   const q = streamWires(m, 'q_in', u(dataW), { last: true });
   const kv = streamWires(m, 'k_in', u(kW), { last: true });
-  m.instance('u_q_skid', buildSkid(u(dataW), { last: true }), { in: qIn, out: q.source }, { domain: cd });
-  m.instance('u_k_skid', buildSkid(u(kW), { last: true }), { in: kIn, out: kv.source }, { domain: cd });
+  // While idle the slices take up to two beats each (the next job's first); a rejected start
+  // drops them, with any taken in the start cycle, as the SwiftKV lane does.
+  const sliceFlush = m.wire('slice_flush', phase.is('IDLE').and(start).and(cfgOk.not()));
+  m.instance('u_q_skid', buildSkid(u(dataW), { last: true, flush: true }), { in: qIn, out: q.source, flush: sliceFlush }, { domain: cd });
+  m.instance('u_k_skid', buildSkid(u(kW), { last: true, flush: true }), { in: kIn, out: kv.source, flush: sliceFlush }, { domain: cd });
   const qHead = m.reg('q_head', u(hw), { domain: cd, reset: 0 });
   const qWord = m.reg('q_word', u(bw), { domain: cd, reset: 0 });
   const kvHead = m.reg('k_head', u(hw), { domain: cd, reset: 0 });
@@ -408,7 +413,7 @@ export function buildBaselineLane(input: LaneParamsInput, variant: BaselineVaria
   const vDoneBank = native ? undefined : m.wire('v_block_bank', u(1));
   if (native) {
     const vs = streamWires(m, 'v_in', u(dataW), { last: true });
-    m.instance('u_v_skid', buildSkid(u(dataW), { last: true }), { in: vIn!, out: vs.source }, { domain: cd });
+    m.instance('u_v_skid', buildSkid(u(dataW), { last: true, flush: true }), { in: vIn!, out: vs.source, flush: sliceFlush }, { domain: cd });
     const vBeat = m.reg('v_beat', u(bw), { domain: cd, reset: 0 });
     const vTok = m.reg('v_tok', u(c.lenWidth), { domain: cd, reset: 0 });
     const vHead = m.reg('v_head', u(hw), { domain: cd, reset: 0 });

@@ -5,7 +5,8 @@
  * ready and never fewer under random valid gaps and ready stalls.
  */
 import { describe, it, expect } from 'vitest';
-import { runBaselineCase, baselineCaseName, type BaselineCase } from './baseline.regress.ts';
+import { runBaselineCase, baselineCaseName, baselineParamsOf, checkBaselineJobs, variantName, type BaselineCase } from './baseline.regress.ts';
+import { runBaselineRtl, buildBaselineRtl } from './baseline.rtl.ts';
 import { goldenBaseline, type BaselineVariant } from '../../generators/baselines/golden.ts';
 import { goldenAttention } from '../../generators/swiftkv/golden.ts';
 import { makeJob } from '../swiftkv/stimulus.ts';
@@ -40,6 +41,32 @@ describe(`baseline lanes on both simulators (BASELINE_SEED=${seed})`, () => {
       expect(r.problems.join('\n'), r.name).toBe('');
       if (c.vprob === 100 && c.rprob === 100) expect(r.cycles, 'cycles per job').toEqual(r.expectedCycles);
     }, 300_000);
+  }
+});
+
+// While idle a lane's input slices take up to two beats of each stream; a rejected start must
+// drop them, or the next job reads them as its first beats (as the SwiftKV lane does).
+describe('baseline lanes: a rejected start (cfg_len = 0, L > maxContext) with its beats offered', () => {
+  for (const variant of [native, block4]) {
+    for (const simulator of ['verilator', 'icarus'] as const) {
+      it(`${variantName(variant)}, ${simulator}: done with status_error and no output, and each next job exact`, async () => {
+        const params = baselineParamsOf({ d: 16, P: 4, maxContext: 64 });
+        const rng = makeRng(seed + 77);
+        const fmt = { frac: 17, width: 32 };
+        const good = makeJob('normal', 16, 5, rng, fmt);
+        const tooLong = makeJob('normal', 16, 65, rng, fmt);
+        const jobs = [[{ q: good.q, k: [], v: [] }], [good], [tooLong], [good]];
+        const res = await runBaselineRtl(params, variant, jobs, { simulator, seed: seed + 7, vprob: 100, rprob: 100 });
+        const { timing } = await buildBaselineRtl(params, variant, simulator);
+        for (const j of [0, 2]) {
+          expect(res[j]!.error, `job ${j}: status_error`).toBe(true);
+          expect(res[j]!.heads, `job ${j}: no output`).toEqual([]);
+          expect(res[j]!.cycles, `job ${j}: done the cycle after start`).toBe(1);
+        }
+        const g = [[goldenBaseline(good.q, good.k, good.v, { ...params, variant })]];
+        for (const j of [1, 3]) expect(checkBaselineJobs([[good]], g, [res[j]!], timing, true), `job ${j}, after a rejected start`).toEqual([]);
+      }, 300_000);
+    }
   }
 });
 
