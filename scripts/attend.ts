@@ -12,7 +12,7 @@
  * token's, before RoPE; the kernel rotates them at position P, appends that token after the
  * other L - 1 (taken as keys already rotated) and attends over all L.
  *
- * q: [heads, d], k and v: [heads, L, d], float32 or float64, heads >= 1, L >= 1. Values are
+ * q: [heads, d], k and v: [heads, L, d], float32, float64 or signed integers, heads >= 1, L >= 1. Values are
  * rounded to Q15.17 (nearest, ties to even). Writes o [heads, d] (float64) and prints cycles,
  * per job against the exact cycle formula, the error against the float64 reference and the lane's saturation flags
  * (status_sat, generators/swiftkv/saturation.ts) per head. A saturation that can change the
@@ -87,7 +87,7 @@ const Args = z.object({
 
 const HELP = `usage: npm run attend -- --q q.npy --k k.npy --v v.npy --out o.npy [options]
 
-  --q, --k, --v        inputs: q [heads, d], k and v [heads, L, d] (.npy, float32 or float64)
+  --q, --k, --v        inputs: q [heads, d], k and v [heads, L, d] (.npy, float32, float64 or int8..int64)
   --out                output o [heads, d] (float64 .npy); its folder must exist
   --pe P               processing elements per lane, a divisor of d; integers ${GEN_PARAMS.pe.min}..${GEN_PARAMS.pe.max} (default min(16, d))
   --sim S              verilator or icarus (default verilator)
