@@ -7,13 +7,12 @@
 import { goldenAttention, type GoldenOptions } from '../../generators/swiftkv/golden.ts';
 import { mhaAttentionCycles, gemvCycles } from '../../generators/swiftkv/mha.ts';
 import type { KernelConfig } from '../../generators/kernel/config.ts';
-import { JOB, type RegMap } from '../../generators/kernel/regmap.ts';
+import { JOB, STATUS_FLAG, type RegMap } from '../../generators/kernel/regmap.ts';
 import {
   DeviceMemory, writeVectors, readVectors, writeToken, readToken, cacheTokenAddr, vectorBytes, cacheRegionBytes, gemvWeightBeats, gemvScaleBeats,
   writeStripes, stripeBytes, writeX, readY, gemvReference, type CacheBases,
 } from '../../generators/kernel/layout.ts';
 import { ropeRotate, toPairOrder } from '../../generators/kernel/rope.ts';
-import { STATUS_FLAG } from '../../generators/kernel/regmap.ts';
 import type { Rng } from '../rng.ts';
 import { jobProgram, type HostJob, type TbOutput, type WaitMode } from './host.ts';
 
