@@ -17,7 +17,7 @@
  * counting every pair already in flight (a credit counter per destination).
  */
 import { Module, u, lit, cat, mux, clog2, type Expr, type Signal } from '../../hdl/index.ts';
-import { streamInput, streamOutput, streamWires } from '../../hdl/stream.ts';
+import { streamInput, streamOutput, streamWires, type StreamSink } from '../../hdl/stream.ts';
 import { buildFifo } from '../common/fifo.ts';
 import { buildWidthConverter } from './width.ts';
 import { buildRopeUnit, ropePosBits, ropePairBits } from './rope-unit.ts';
@@ -158,37 +158,32 @@ export function buildDecodeFront(p: DecodeFrontParams): Module {
     m.when(clear, () => r.set(0)).elsewhen(fire, () => r.set(mux(r.eq(B - 1), lit(0, u(bw)), r.add(1).trunc(bw))));
     return r;
   };
-  // After each pair-to-beat converter a FIFO of a vector's beats: the converter fills it at a pair
-  // per cycle ahead of time, so the lane takes q, and the new token, at a beat per cycle.
+  // A rotated vector's pairs to PW-bit beats: after the pair-to-beat converter a FIFO of a
+  // vector's beats, which the converter fills at a pair per cycle ahead of time, so the lane takes
+  // q, and the new token, at a beat per cycle.
   const beatDepth = nextPow2(B);
-  const beatFifo = (name: string, conv: ReturnType<typeof streamWires>, out: ReturnType<typeof streamWires>): void => {
-    const f = m.instance(`u_${name}_beat_fifo`, buildFifo(PW, beatDepth), { push_valid: conv.sink.valid, push_data: conv.sink.data, pop_ready: out.source.ready }, { domain: cd });
+  const rotatedBeats = (name: string, pairFifo: ReturnType<typeof vecFifo>, popReady: Signal): StreamSink => {
+    const conv = streamWires(m, `${name}_converted`, u(PW));
+    const beats = streamWires(m, `${name}_beats`, u(PW));
+    const f = m.instance(`u_${name}_beat_fifo`, buildFifo(PW, beatDepth), { push_valid: conv.sink.valid, push_data: conv.sink.data, pop_ready: beats.source.ready }, { domain: cd });
     conv.sink.ready.set(f.out('push_ready'));
-    out.source.valid.set(f.out('pop_valid'));
-    out.source.data.set(f.out('pop_data'));
+    beats.source.valid.set(f.out('pop_valid'));
+    beats.source.data.set(f.out('pop_data'));
+    const pairsS = streamWires(m, `${name}_pairs`, u(64));
+    pairsS.source.valid.set(pairFifo.out('pop_valid'));
+    pairsS.source.data.set(pairFifo.out('pop_data'));
+    popReady.set(pairsS.source.ready);
+    m.instance(`u_${name}_width`, buildWidthConverter(64, PW), { in: pairsS.sink, out: conv.source, clear }, { domain: cd });
+    return beats.sink;
   };
-  const qConv = streamWires(m, 'q_converted', u(PW));
-  const qBeats = streamWires(m, 'q_beats', u(PW));
-  beatFifo('q', qConv, qBeats);
-  const qPairs = streamWires(m, 'q_pairs', u(64));
-  qPairs.source.valid.set(qFifo.out('pop_valid'));
-  qPairs.source.data.set(qFifo.out('pop_data'));
-  qPopReady.set(qPairs.source.ready);
-  m.instance('u_q_width', buildWidthConverter(64, PW), { in: qPairs.sink, out: qConv.source, clear }, { domain: cd });
+  const qBeats = rotatedBeats('q', qFifo, qPopReady);
   const qBeat = beatCounter('q_beat', qOut.valid.and(qOut.ready));
-  qOut.valid.set(qBeats.sink.valid);
-  qOut.data.set(qBeats.sink.data);
+  qOut.valid.set(qBeats.valid);
+  qOut.data.set(qBeats.data);
   qOut.last!.set(qBeat.eq(B - 1));
-  qBeats.sink.ready.set(qOut.ready);
+  qBeats.ready.set(qOut.ready);
 
-  const kConv = streamWires(m, 'k_converted', u(PW));
-  const kBeats = streamWires(m, 'k_beats', u(PW));
-  beatFifo('k', kConv, kBeats);
-  const kPairs = streamWires(m, 'k_pairs', u(64));
-  kPairs.source.valid.set(kFifo.out('pop_valid'));
-  kPairs.source.data.set(kFifo.out('pop_data'));
-  kPopReady.set(kPairs.source.ready);
-  m.instance('u_k_width', buildWidthConverter(64, PW), { in: kPairs.sink, out: kConv.source, clear }, { domain: cd });
+  const kBeats = rotatedBeats('k', kFifo, kPopReady);
   const vBeats = streamWires(m, 'v_beats', u(PW));
   const vWords = streamWires(m, 'v_words', u(DW));
   vWords.source.valid.set(vFifo.out('pop_valid'));
@@ -197,11 +192,11 @@ export function buildDecodeFront(p: DecodeFrontParams): Module {
   m.instance('u_v_width', buildWidthConverter(DW, PW), { in: vWords.sink, out: vBeats.source, clear }, { domain: cd });
   const tokFire = tokOut.valid.and(tokOut.ready);
   const tokBeat = beatCounter('tok_beat', tokFire);
-  tokOut.valid.set(kBeats.sink.valid.and(vBeats.sink.valid));
-  tokOut.data.set(cat(vBeats.sink.data, kBeats.sink.data));
+  tokOut.valid.set(kBeats.valid.and(vBeats.sink.valid));
+  tokOut.data.set(cat(vBeats.sink.data, kBeats.data));
   tokOut.last!.set(tokBeat.eq(B - 1));
-  kBeats.sink.ready.set(tokOut.ready.and(vBeats.sink.valid));
-  vBeats.sink.ready.set(tokOut.ready.and(kBeats.sink.valid));
+  kBeats.ready.set(tokOut.ready.and(vBeats.sink.valid));
+  vBeats.sink.ready.set(tokOut.ready.and(kBeats.valid));
   cache.set(key, m);
   return m;
 }
