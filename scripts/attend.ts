@@ -42,8 +42,8 @@ import {
   checkOutputFile,
   choiceFlag,
   decimalFlag,
-  issueMessages,
   parseCommandLine,
+  validateFlags,
   runCli,
   userPath,
 } from './cli.ts';
@@ -161,17 +161,14 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const { help: _help, ...flags } = raw;
-  const parsed = Args.safeParse(flags);
-  if (!parsed.success) throw new UsageError(issueMessages(parsed.error).join('\n'));
-  const a = parsed.data;
+  const a = validateFlags(raw, Args);
   const problems = [
     a.pe === undefined ? undefined : checkParam('pe', a.pe, cliStyle),
     checkParam('maxContext', a['max-context'], cliStyle),
   ].filter((p): p is string => p !== undefined);
   if (a['decode-pos'] !== undefined && !a.kernel) problems.push('--decode-pos needs --kernel: the decode step (RoPE, the cache append) is the kernel\'s');
   if (a['decode-pos'] !== undefined && a['decode-pos'] >= a['max-context']) problems.push(`--decode-pos ${a['decode-pos']} is out of range: accepted integers 0..${a['max-context'] - 1} (below --max-context)`);
-  if ((flags['rope-base'] !== undefined || flags['rope-pairing'] !== undefined) && a['decode-pos'] === undefined) problems.push('--rope-base and --rope-pairing apply to --decode-pos only');
+  if ((raw['rope-base'] !== undefined || raw['rope-pairing'] !== undefined) && a['decode-pos'] === undefined) problems.push('--rope-base and --rope-pairing apply to --decode-pos only');
   if (a['rope-base'] < 2 || a['rope-base'] > 1e9) problems.push(`--rope-base ${a['rope-base']} is out of range: accepted integers 2..1000000000`);
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
 

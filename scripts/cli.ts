@@ -101,6 +101,14 @@ export function issueMessages(error: z.ZodError): string[] {
   return error.issues.map((i) => i.message);
 }
 
+/** A tool's parsed flags (its --help left out) through its zod schema: every problem in one UsageError. */
+export function validateFlags<S extends z.ZodType>(values: Record<string, unknown>, schema: S): z.output<S> {
+  const { help: _help, ...flags } = values;
+  const parsed = schema.safeParse(flags);
+  if (!parsed.success) throw new UsageError(issueMessages(parsed.error).join('\n'));
+  return parsed.data;
+}
+
 /** The folder relative paths are taken from: the caller's (npm sets INIT_CWD to it), else ours. */
 export function callerFolder(): string {
   return process.env.INIT_CWD ?? process.cwd();

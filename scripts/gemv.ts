@@ -19,7 +19,7 @@ import { readNpy, writeNpy, type NpyArray } from '../testbenches/npy.ts';
 import { gemvReference } from '../generators/kernel/layout.ts';
 import { gemvOnKernel } from '../verify/kernel/gemv.ts';
 import { makeTempDir, removeTempDir } from '../sim/tempdir.ts';
-import { UsageError, checkInputFile, checkOutputFile, choiceFlag, decimalFlag, issueMessages, parseCommandLine, runCli, userPath } from './cli.ts';
+import { UsageError, checkInputFile, checkOutputFile, choiceFlag, decimalFlag, parseCommandLine, validateFlags, runCli, userPath } from './cli.ts';
 
 const TOOL = 'gemv';
 
@@ -95,10 +95,7 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const { help: _help, ...flags } = raw;
-  const parsed = Args.safeParse(flags);
-  if (!parsed.success) throw new UsageError(issueMessages(parsed.error).join('\n'));
-  const a = parsed.data;
+  const a = validateFlags(raw, Args);
   const problems: string[] = [];
   if (a.heads < 1 || a.heads > 8) problems.push(`--heads ${a.heads} is out of range: accepted integers 1..8`);
   if (![1, 2, 4, 8, 16].includes(a.pe)) problems.push(`--pe ${a.pe} is not supported: accepted 1, 2, 4, 8 or 16`);

@@ -14,7 +14,7 @@ import { fullMatrix, runCase, caseName, DATA_FORMAT_NAMES, type RegressCase, typ
 import { accuracyTable } from '../verify/swiftkv/accuracy.ts';
 import { mhaCases, mhaCaseName, runMhaCase } from '../verify/swiftkv/mha.regress.ts';
 import { GEN_PARAMS, checkParam, cliStyle } from '../generators/swiftkv/params.ts';
-import { UsageError, choiceFlag, decimalFlag, issueMessages, parseCommandLine, plainInteger, runCli, shown } from './cli.ts';
+import { UsageError, choiceFlag, decimalFlag, parseCommandLine, validateFlags, plainInteger, runCli, shown } from './cli.ts';
 
 const TOOL = 'sim';
 
@@ -89,10 +89,7 @@ function parseJobs(text: string, maxL: number, maxHeads: number, problems: strin
 function parse(): { cases: RegressCase[]; accuracy: boolean; mha: boolean } | undefined {
   const raw = parseCommandLine(TOOL, process.argv.slice(2), OPTIONS, 'node --import tsx scripts/sim.ts');
   if (raw.help) return undefined;
-  const { help: _help, ...flags } = raw;
-  const parsed = Args.safeParse(flags);
-  if (!parsed.success) throw new UsageError(issueMessages(parsed.error).join('\n'));
-  const a = parsed.data;
+  const a = validateFlags(raw, Args);
   if (a['accuracy-only']) return { cases: [], accuracy: true, mha: false };
   if (a.d === undefined) {
     if (a.pe !== undefined || a.jobs !== undefined || a['max-context'] !== undefined) throw new UsageError('--pe, --jobs and --max-context need --d (one lane case)');
