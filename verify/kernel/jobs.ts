@@ -82,6 +82,15 @@ function cacheArgs(kv: CacheBases): Record<string, number> {
   return args;
 }
 
+/** o in memory against the golden heads: up to 8 differences, each named. */
+function oProblems(c: Pick<KernelConfig, 'd'>, m: DeviceMemory, o: number, golden: readonly (readonly bigint[])[]): string[] {
+  const bad: string[] = [];
+  readVectors(m, o, golden.length, c.d).forEach((row, h) => row.forEach((x, e) => {
+    if (x !== golden[h]![e]! && bad.length < 8) bad.push(`o[head ${h}][${e}] = ${x}, golden ${golden[h]![e]}`);
+  }));
+  return bad;
+}
+
 export function prepareAttention(c: KernelConfig, map: RegMap, mem: DeviceMemory, alloc: Allocator, data: AttentionData, wait: WaitMode, lane: GoldenOptions): PreparedJob {
   const { nHeads, L, cap } = data;
   const vb = vectorBytes(c);
@@ -101,12 +110,7 @@ export function prepareAttention(c: KernelConfig, map: RegMap, mem: DeviceMemory
     status: 0,
     arrayCycles: mhaAttentionCycles(c.timing, c.H, nHeads, L),
     check(m: DeviceMemory): string[] {
-      const got = readVectors(m, o, nHeads, c.d);
-      const bad: string[] = [];
-      got.forEach((row, h) => row.forEach((x, e) => {
-        if (x !== golden[h]![e]! && bad.length < 8) bad.push(`o[head ${h}][${e}] = ${x}, golden ${golden[h]![e]}`);
-      }));
-      return bad;
+      return oProblems(c, m, o, golden);
     },
   };
 }
@@ -154,10 +158,7 @@ export function prepareDecode(c: KernelConfig, map: RegMap, mem: DeviceMemory, a
     flags: sat ? 1 << STATUS_FLAG.ropeSat : 0,
     arrayCycles: mhaAttentionCycles(c.timing, c.H, nHeads, L + 1),
     check(m: DeviceMemory): string[] {
-      const bad: string[] = [];
-      readVectors(m, o, nHeads, c.d).forEach((row, h) => row.forEach((x, e) => {
-        if (x !== golden[h]![e]! && bad.length < 8) bad.push(`o[head ${h}][${e}] = ${x}, golden ${golden[h]![e]}`);
-      }));
+      const bad = oProblems(c, m, o, golden);
       for (let h = 0; h < nHeads; h++) {
         const got = readToken(m, c, kv, cap, h, L);
         const wantK = toPairOrder(r, kRot[h]!.y);
