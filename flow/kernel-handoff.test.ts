@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { runScript } from '../verify/run-script.ts';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -35,38 +35,24 @@ describe('kernel hand-off (checked without Vivado)', () => {
   it('scripts/kernel.ts writes the folder; a bad value exits 2 naming it and writes nothing', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'kernel-out-'));
     try {
-      execFileSync(process.execPath, ['--import', 'tsx', 'scripts/kernel.ts', '--data-bits', '256', '--out', out], { stdio: 'pipe' });
+      const made = runScript('kernel.ts', ['--data-bits', '256', '--out', out]);
+      expect(made.code, made.stderr).toBe(0);
       const files = readdirSync(path.join(out, config.name));
       for (const f of ['kernel.xml', 'package_xo.tcl', 'synth_ooc.tcl', 'manifest.json', `${config.name}.v`]) expect(files).toContain(f);
       expect(readFileSync(path.join(out, config.name, 'kernel.xml'), 'utf8')).toBe(xml);
-      let code = 0;
-      let err = '';
-      try {
-        execFileSync(process.execPath, ['--import', 'tsx', 'scripts/kernel.ts', '--data-bits', '128', '--out', path.join(out, 'x')], { stdio: 'pipe' });
-      } catch (e) {
-        code = (e as { status: number }).status;
-        err = String((e as { stderr: Buffer }).stderr);
-      }
-      expect(code).toBe(2);
-      expect(err).toMatch(/kernel: --data-bits 128 is not supported: accepted 256 or 512/);
       for (const [args, message] of [
+        [['--data-bits', '128'], /kernel: --data-bits 128 is not supported: accepted 256 or 512/],
         [['--rope-pairing', 'spiral'], /kernel: --rope-pairing 'spiral' is not supported: accepted half or interleaved/],
         [['--rope-base', '1'], /kernel: --rope-base 1 is out of range: accepted decimal numbers > 1 and <= 1e9/],
       ] as const) {
-        let c2 = 0;
-        let e2 = '';
-        try {
-          execFileSync(process.execPath, ['--import', 'tsx', 'scripts/kernel.ts', ...args, '--out', path.join(out, 'x')], { stdio: 'pipe' });
-        } catch (e) {
-          c2 = (e as { status: number }).status;
-          e2 = String((e as { stderr: Buffer }).stderr);
-        }
-        expect(c2, args.join(' ')).toBe(2);
-        expect(e2).toMatch(message);
+        const r = runScript('kernel.ts', [...args, '--out', path.join(out, 'x')]);
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.stderr).toMatch(message);
       }
       expect(readdirSync(out)).toEqual([config.name]);
       // Another RoPE is another kernel: its own folder, named after it.
-      execFileSync(process.execPath, ['--import', 'tsx', 'scripts/kernel.ts', '--data-bits', '256', '--rope-pairing', 'interleaved', '--rope-base', '500000', '--out', out], { stdio: 'pipe' });
+      const other = runScript('kernel.ts', ['--data-bits', '256', '--rope-pairing', 'interleaved', '--rope-base', '500000', '--out', out]);
+      expect(other.code, other.stderr).toBe(0);
       expect(readdirSync(out).sort()).toEqual([config.name, `${config.name}_b500000_ri`].sort());
     } finally {
       rmSync(out, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { runScript } from '../run-script.ts';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -35,7 +35,9 @@ describe('npm run attend -- --kernel', () => {
       writeNpy(path.join(dir, 'k.npy'), Float64Array.from(heads.flatMap((h) => h.k.flatMap(flat))), [2, 9, 16]);
       writeNpy(path.join(dir, 'v.npy'), Float64Array.from(heads.flatMap((h) => h.v.flatMap(flat))), [2, 9, 16]);
       const files = ['--q', path.join(dir, 'q.npy'), '--k', path.join(dir, 'k.npy'), '--v', path.join(dir, 'v.npy'), '--out', path.join(dir, 'o.npy'), '--pe', '4', '--max-context', '64'];
-      const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/attend.ts', ...files, '--kernel', '--decode-pos', '37', '--rope-pairing', 'interleaved'], { encoding: 'utf8' });
+      const run = runScript('attend.ts', [...files, '--kernel', '--decode-pos', '37', '--rope-pairing', 'interleaved']);
+      expect(run.code, run.stderr).toBe(0);
+      const stdout = run.stdout;
       expect(stdout).toMatch(/decode step at position 37 \(RoPE base 10000, interleaved pairs/);
       expect(stdout.match(/^\| [01] \| [0-9.e+-]+ \| yes \|/gm)?.length, stdout).toBe(2);
       expect(existsSync(path.join(dir, 'o.npy'))).toBe(true);
@@ -44,16 +46,9 @@ describe('npm run attend -- --kernel', () => {
         [['--kernel', '--decode-pos', '64'], /--decode-pos 64 is out of range: accepted integers 0\.\.63/],
         [['--kernel', '--rope-base', '500'], /--rope-base and --rope-pairing apply to --decode-pos only/],
       ] as const) {
-        let code = 0;
-        let err = '';
-        try {
-          execFileSync(process.execPath, ['--import', 'tsx', 'scripts/attend.ts', ...files.slice(0, 7), path.join(dir, 'o2.npy'), ...files.slice(8), ...args], { stdio: 'pipe' });
-        } catch (e) {
-          code = (e as { status: number }).status;
-          err = String((e as { stderr: Buffer }).stderr);
-        }
-        expect(code, args.join(' ')).toBe(2);
-        expect(err).toMatch(message);
+        const r = runScript('attend.ts', [...files.slice(0, 7), path.join(dir, 'o2.npy'), ...files.slice(8), ...args]);
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.stderr).toMatch(message);
         expect(existsSync(path.join(dir, 'o2.npy'))).toBe(false);
       }
     } finally {
@@ -67,16 +62,9 @@ describe('npm run attend -- --kernel', () => {
       writeNpy(path.join(dir, 'q.npy'), new Float64Array(4), [1, 4]);
       writeNpy(path.join(dir, 'k.npy'), new Float64Array(12), [1, 3, 4]);
       writeNpy(path.join(dir, 'v.npy'), new Float64Array(12), [1, 3, 4]);
-      let code = 0;
-      let err = '';
-      try {
-        execFileSync(process.execPath, ['--import', 'tsx', 'scripts/attend.ts', '--q', path.join(dir, 'q.npy'), '--k', path.join(dir, 'k.npy'), '--v', path.join(dir, 'v.npy'), '--out', path.join(dir, 'o.npy'), '--pe', '4', '--kernel'], { stdio: 'pipe' });
-      } catch (e) {
-        code = (e as { status: number }).status;
-        err = String((e as { stderr: Buffer }).stderr);
-      }
-      expect(code).toBe(2);
-      expect(err).toMatch(/attend: --kernel with head dimension d = 4: .* accepted d >= 8/);
+      const r = runScript('attend.ts', ['--q', path.join(dir, 'q.npy'), '--k', path.join(dir, 'k.npy'), '--v', path.join(dir, 'v.npy'), '--out', path.join(dir, 'o.npy'), '--pe', '4', '--kernel']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/attend: --kernel with head dimension d = 4: .* accepted d >= 8/);
       expect(existsSync(path.join(dir, 'o.npy'))).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,4 @@
 import { describe, it, expect } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -7,16 +6,9 @@ import { writeNpy, readNpy } from '../../testbenches/npy.ts';
 import { gemvReference } from '../../generators/kernel/layout.ts';
 import { makeRng } from '../rng.ts';
 import { randomGemv } from './jobs.ts';
+import { runScript } from '../run-script.ts';
 
-const run = (args: string[]): { code: number; stdout: string; stderr: string } => {
-  try {
-    const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/gemv.ts', ...args], { encoding: 'utf8', stdio: 'pipe' });
-    return { code: 0, stdout, stderr: '' };
-  } catch (e) {
-    const x = e as { status: number; stdout: string; stderr: string };
-    return { code: x.status, stdout: String(x.stdout), stderr: String(x.stderr) };
-  }
-};
+const run = (args: string[]) => runScript('gemv.ts', args);
 
 describe('npm run gemv (through the kernel and the memory model)', () => {
   it('an INT4 layer from int8/int16 .npy files: y bit-exact with the exact sum, written as int64; bad inputs exit 2 and write nothing', () => {
