@@ -10,8 +10,8 @@
  *
  * Write client c gives single-word items (`wc<c>_tdata` = {byte address, strobe, data}); each
  * becomes a one-beat INCR burst with ID 0 (writes are o, y and an appended token: a small share
- * of the traffic). The address goes to AW, the data and strobe into a two-entry W FIFO; a new item
- * is taken when AW is free and the FIFO has room, so one write per cycle can go out even to a
+ * of the traffic). The address goes to AW, the data and strobe into a four-entry W FIFO; a new
+ * item is taken when AW is free and the FIFO has room, so one write per cycle goes out even to a
  * slave that raises wready only once it holds the address. `bready` is always high.
  *
  * `idle`: no command left, no read in flight, every write answered. `resp_error` (sticky
@@ -209,13 +209,14 @@ export function buildAxiMaster(spec: AxiMasterSpec): Module {
   if (nW === 0) {
     // Read-only master: no write channels.
   } else {
-    // AW from a register; W from a two-entry FIFO, so an address can run a beat ahead of its data
-    // (a slave that raises wready only once it holds the address still takes a write per cycle).
+    // AW from a register; W from a four-entry FIFO, so addresses run ahead of their data: a slave
+    // that raises wready (registered) only once it holds an address then takes a write per cycle
+    // (with two entries the FIFO filled up while wready caught up: two writes per three cycles).
     const awValid = m.reg('aw_valid', u(1), { domain: cd, reset: 0 });
     const awAddr = m.reg('aw_addr', u(AXI_ADDR_BITS), { domain: cd, reset: null });
     const wPush = m.wire('w_push', u(1));
     const wIn = m.wire('w_item', u(DWB + DW));
-    const wFifo = m.instance('u_w_fifo', buildFifo(DWB + DW, 2), { push_valid: wPush, push_data: wIn, pop_ready: P('wready') }, { domain: cd });
+    const wFifo = m.instance('u_w_fifo', buildFifo(DWB + DW, 4), { push_valid: wPush, push_data: wIn, pop_ready: P('wready') }, { domain: cd });
     const wValid = wFifo.out('pop_valid');
     const outstanding = m.reg('outstanding', u(16), { domain: cd, reset: 0 });
     const awFire = awValid.and(P('awready'));

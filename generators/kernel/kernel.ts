@@ -347,16 +347,18 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const newWant = isDecode.and(cmdRound.lt(nHeads.zext(33)));
   const cmdHeadOffset = add(cmdRound, cmdLane.zext(33), 33).zext(A).shl(log2(vecBytes)).trunc(A);
   m.when(enter, () => {
-    xPend.set(isGemv);
+    xPend.set(isGemv.and(io[0]!.cmdReady.not()));
     qPend.set(isGemv.not().and(isDecode.not()));
     cmdRound.set(0);
     cmdLane.set(0);
     cmdPhase.set(Q);
   });
-  io[0]!.cmdValid.set(xPend.and(running));
+  // x leads a GEMV job (the array takes no weight before all of x), so its command goes out in
+  // CHECK already (its address is an argument; enter means every check passed).
+  io[0]!.cmdValid.set(xPend.and(running).or(enter.and(isGemv)));
   io[0]!.addr.set(x);
   io[0]!.words.set(xWords);
-  m.when(io[0]!.cmdValid.and(io[0]!.cmdReady), () => xPend.set(0));
+  m.when(running.and(io[0]!.cmdValid).and(io[0]!.cmdReady), () => xPend.set(0));
   io[1]!.cmdValid.set(qPend.or(newWant).and(running));
   io[1]!.addr.set(mux(isDecode, add(mux(cmdPhase.eq(Q), q, mux(cmdPhase.eq(K), kNew, vNew)), cmdHeadOffset), q));
   io[1]!.words.set(mux(isDecode, lit(c.vecWords, u(32)), nHeads.shl(log2(c.vecWords)).trunc(32)));
@@ -722,12 +724,10 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const oAllOut = oWritten.eq(nHeads.shl(log2(c.vecWords)).trunc(32));
   const outputsOut = mux(isGemv, yLastAll, oAllOut.and(isDecode.not().or(tokWritten.eq(nHeads.shl(log2(c.tokenWords)).trunc(32)))));
   m.when(running.and(arrDone).and(outputsOut), () => job.goto('FINISH'));
-  // FINISH: every master idle (its write responses in) two cycles in a row.
-  const idleSeen = m.reg('idle_seen', u(1), { domain: cd, reset: 0 });
-  m.when(job.is('FINISH'), () => {
-    idleSeen.set(allIdle);
-    m.when(allIdle.and(idleSeen), () => job.goto('DONE'));
-  }).otherwise(() => idleSeen.set(0));
+  // FINISH: every master idle (its write responses in). RUN leaves a cycle after the last output
+  // item was taken (the counts are registered), when that item already shows in its master's
+  // AW register, so one idle cycle is enough.
+  m.when(job.is('FINISH').and(allIdle), () => job.goto('DONE'));
   const ropeSatQ = m.reg('rope_sat', u(1), { domain: cd, reset: 0 });
   m.when(clear, () => ropeSatQ.set(0)).elsewhen(isDecode.and(ropeSat), () => ropeSatQ.set(1));
   statusW.set(cat(lit(0, u(21)), ropeSatQ, arrErr.or(oLastBad), axiErr, errCode));

@@ -35,6 +35,8 @@ export interface SlaveProfile {
 
 /** HBM-like: a long random latency, full throughput once data flows, rare stalls. */
 export const HBM: SlaveProfile = { latMin: 20, latMax: 60, rGap: 0, arStall: 5, awStall: 5, wStall: 5, bLat: 20 };
+/** Ideal: a read's first beat a cycle after AR, no gap, no stall; what is left is the kernel's own pipeline. */
+export const ONE_CYCLE: SlaveProfile = { latMin: 1, latMax: 1, rGap: 0, arStall: 0, awStall: 0, wStall: 0, bLat: 1 };
 /** Hostile: long latencies, frequent gaps and stalls. */
 export const STORMY: SlaveProfile = { latMin: 1, latMax: 80, rGap: 30, arStall: 40, awStall: 40, wStall: 40, bLat: 40 };
 
