@@ -6,14 +6,15 @@ import * as path from 'node:path';
 import { emitDesign } from '../hdl/index.ts';
 import { resolveKernel } from '../generators/kernel/config.ts';
 import { buildKernel } from '../generators/kernel/kernel.ts';
-import { kernelXml, packageXoTcl, synthOocTcl, checkHandoff, xmlProblems, U55C_PART } from './kernel-handoff.ts';
+import { kernelXml, packageXoTcl, synthOocTcl, connectivityCfg, connectivityProblems, hbmChannels, checkHandoff, xmlProblems, U55C_PART } from './kernel-handoff.ts';
 
 const config = resolveKernel({ mha: { lane: { headDim: 16, pe: 4 }, heads: 2, maxHeads: 8, gemv: { group: 32, maxCols: 256 } }, dataBits: 256 });
 const { module, map } = buildKernel(config);
 const sources = emitDesign(module).modules.map((m) => m.fileName);
 const xml = kernelXml(config, map);
 const tcl = [packageXoTcl(config, sources), synthOocTcl(config, sources, 3.333)];
-const base = { xml, tcl, files: [...sources, 'kernel.xml'], ports: module.portInfo(), config, map };
+const cfg = connectivityCfg(config, map);
+const base = { xml, cfg, tcl, files: [...sources, 'kernel.xml'], ports: module.portInfo(), config, map };
 
 describe('kernel hand-off (checked without Vivado)', () => {
   it('kernel.xml is well formed, names every master and argument at its register offset; every top port has an interface', () => {
@@ -24,7 +25,26 @@ describe('kernel hand-off (checked without Vivado)', () => {
     expect(tcl[0]).toContain('ipx::associate_bus_interfaces -busif m_axi_g4 -clock ap_clk');
   });
 
+  it('connectivity.cfg puts every buffer argument on its master\'s own pseudo-channel', () => {
+    const cu = `${config.name}_1`;
+    expect(cfg).toContain(`nk=${config.name}:1:${cu}`);
+    // io carries q, o, x, y, k_new, v_new; g<k> (H = 2, Wb = 5) its cache and stripe k.
+    for (const [arg, pc] of [['q', 0], ['o', 0], ['x', 0], ['y', 0], ['k_new', 0], ['v_new', 0], ['k_cache0', 1], ['w0', 1], ['s0', 1], ['k_cache1', 2], ['v_cache0', 3], ['v_cache1', 4], ['w4', 5], ['s4', 5]] as const) {
+      expect(cfg).toContain(`sp=${cu}.${arg}:HBM[${pc}]\n`);
+    }
+    expect(cfg.match(/^sp=/gm)).toHaveLength(map.args.filter((a) => a.kind === 'pointer').length);
+    // Past 32 masters the channels wrap (the default array's kernel at 512 bits has 35).
+    const wide = hbmChannels({ ...config, NG: 34 });
+    expect([wide.get('m_axi_g30'), wide.get('m_axi_g31'), wide.get('m_axi_g33')]).toEqual([31, 0, 2]);
+  });
+
   it('the checks catch what they are for', () => {
+    const cu = `${config.name}_1`;
+    expect(connectivityProblems(cfg.replace(`sp=${cu}.w4:HBM[5]\n`, ''), xml)).toEqual(['argument w4 has 0 sp lines in connectivity.cfg: accepted exactly one']);
+    expect(connectivityProblems(cfg.replace(`sp=${cu}.w4:HBM[5]`, `sp=${cu}.w4:HBM[32]`), xml)).toEqual(['argument w4 is mapped to HBM[32]: accepted HBM[0..31]', 'argument s4 of m_axi_g4 is on HBM[5], w4 of the same master on HBM[32]']);
+    expect(connectivityProblems(cfg.replace(`sp=${cu}.x:HBM[0]`, `sp=${cu}.x:HBM[7]`), xml)).toEqual(['argument x of m_axi_io is on HBM[7], q of the same master on HBM[0]']);
+    expect(connectivityProblems(cfg.replace(/HBM\[5\]/g, 'HBM[1]'), xml)).toEqual(['6 masters share pseudo-channels although 32 are available']);
+    expect(connectivityProblems(`${cfg}sp=${cu}.bogus:HBM[3]\n`, xml)).toEqual(['connectivity.cfg maps bogus, which is not a buffer argument of kernel.xml']);
     expect(xmlProblems(xml.replace('</args>', ''))).not.toEqual([]);
     expect(xmlProblems(xml.replace('offset="0x10"', 'offset=0x10'))).not.toEqual([]);
     expect(checkHandoff({ ...base, files: base.files.filter((f) => f !== sources[0]) }).join('\n')).toMatch(new RegExp(`Tcl names ${sources[0]}, which is not in the design folder`));
@@ -38,7 +58,8 @@ describe('kernel hand-off (checked without Vivado)', () => {
       const made = runScript('kernel.ts', ['--data-bits', '256', '--out', out]);
       expect(made.code, made.stderr).toBe(0);
       const files = readdirSync(path.join(out, config.name));
-      for (const f of ['kernel.xml', 'package_xo.tcl', 'synth_ooc.tcl', 'manifest.json', `${config.name}.v`]) expect(files).toContain(f);
+      for (const f of ['kernel.xml', 'package_xo.tcl', 'connectivity.cfg', 'synth_ooc.tcl', 'manifest.json', `${config.name}.v`]) expect(files).toContain(f);
+      expect(readFileSync(path.join(out, config.name, 'connectivity.cfg'), 'utf8')).toBe(cfg);
       expect(readFileSync(path.join(out, config.name, 'kernel.xml'), 'utf8')).toBe(xml);
       for (const [args, message] of [
         [['--data-bits', '128'], /kernel: --data-bits 128 is not supported: accepted 256 or 512/],

@@ -7,7 +7,7 @@ import { emitDesign } from '../hdl/index.ts';
 import { DesignFolderError, writeDesign } from '../hdl/artifacts.ts';
 import { resolveKernel, type DataBits } from '../generators/kernel/config.ts';
 import { buildKernel } from '../generators/kernel/kernel.ts';
-import { kernelXml, packageXoTcl, synthOocTcl, checkHandoff } from '../flow/kernel-handoff.ts';
+import { kernelXml, packageXoTcl, synthOocTcl, connectivityCfg, checkHandoff } from '../flow/kernel-handoff.ts';
 import { parseCommandLine, plainInteger, shown, userPath, checkOutputFolder, runCli, UsageError } from './cli.ts';
 
 const TOOL = 'kernel';
@@ -74,15 +74,17 @@ async function main(): Promise<void> {
   const xml = kernelXml(config, map);
   const pack = packageXoTcl(config, sources);
   const synth = synthOocTcl(config, sources, period);
-  const problems = checkHandoff({ xml, tcl: [pack, synth], files: [...sources, 'kernel.xml'], ports: module.portInfo(), config, map });
+  const cfg = connectivityCfg(config, map);
+  const problems = checkHandoff({ xml, cfg, tcl: [pack, synth], files: [...sources, 'kernel.xml'], ports: module.portInfo(), config, map });
   if (problems.length > 0) throw new Error(`hand-off check failed:\n${problems.join('\n')}`);
   try {
     const { dir } = await writeDesign(design, out, config.name, [
       { name: 'kernel.xml', content: xml },
       { name: 'package_xo.tcl', content: pack },
       { name: 'synth_ooc.tcl', content: synth },
+      { name: 'connectivity.cfg', content: cfg },
     ]);
-    console.log(`${TOOL}: wrote ${dir} (${sources.length} Verilog files, kernel.xml, package_xo.tcl, synth_ooc.tcl; Vivado steps untested here)`);
+    console.log(`${TOOL}: wrote ${dir} (${sources.length} Verilog files, kernel.xml, package_xo.tcl, connectivity.cfg, synth_ooc.tcl; Vivado and Vitis steps untested here)`);
   } catch (e) {
     if (e instanceof DesignFolderError) throw new UsageError(e.message);
     throw e;
