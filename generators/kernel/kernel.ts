@@ -169,6 +169,20 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
 
   // Sizes in bytes from shifts only (d and DW are powers of two).
   const vecBytes = c.d * 4;
+  // A vector's words go to consecutive addresses; after its last word the address jumps to where
+  // the next vector of the same writer goes (o: the lane's next head; a new token: the next
+  // head's token L). `word` counts the words of the current vector.
+  const stepVector = (fire: Expr, addr: Signal, word: Signal, nextVector: Expr): void => {
+    m.when(fire, () => {
+      m.when(word.eq(c.vecWords - 1), () => {
+        word.set(0);
+        addr.set(nextVector);
+      }).otherwise(() => {
+        word.set(add(word, 1, clog2(c.vecWords + 1)));
+        addr.set(add(addr, DWB));
+      });
+    });
+  };
   // A head's region in either cache: cap tokens of d values.
   const stride = m.wire('head_stride', cap.zext(A).shl(log2(vecBytes)).trunc(A));
   const heads64 = nHeads.zext(A);
@@ -585,15 +599,7 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
       item.valid.set(tokWords.sink.valid);
       item.data.set(cat(tokAddr, ones, tokWords.sink.data));
       tokWords.sink.ready.set(item.ready);
-      m.when(item.valid.and(item.ready), () => {
-        m.when(tokWord.eq(c.vecWords - 1), () => {
-          tokWord.set(0);
-          tokAddr.set(add(tokAddr, stride).sub(vecBytes - DWB).trunc(A));
-        }).otherwise(() => {
-          tokWord.set(add(tokWord, 1, clog2(c.vecWords + 1)));
-          tokAddr.set(add(tokAddr, DWB));
-        });
-      });
+      stepVector(item.valid.and(item.ready), tokAddr, tokWord, add(tokAddr, stride).sub(vecBytes - DWB).trunc(A));
       tokTakes = add(tokTakes, item.valid.and(item.ready).zext(32), 32);
     });
   }
@@ -677,15 +683,7 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
     m.when(yOut.sink.fire.and(yOut.sink.data.bit(yItemBits(c.DW) - 1)), () => yLastSeen.set(1));
     const oTake = isGemv.not().and(item.valid).and(item.ready);
     oTakes = add(oTakes, oTake.zext(oCountW), oCountW);
-    m.when(oTake, () => {
-      m.when(oWord.eq(c.vecWords - 1), () => {
-        oWord.set(0);
-        oAddr.set(add(oAddr, DWB + (c.H - 1) * vecBytes));
-      }).otherwise(() => {
-        oWord.set(add(oWord, 1, clog2(c.vecWords + 1)));
-        oAddr.set(add(oAddr, DWB));
-      });
-    });
+    stepVector(oTake, oAddr, oWord, add(oAddr, DWB + (c.H - 1) * vecBytes));
     m.when(ySrc.fire, () => {
       const nextOff = add(yOff.zext(18), 4, 18);
       m.when(nextOff.ge(2 * c.T).or(add(yRow, 4, 18).ge(rows.trunc(16).zext(18))), () => {
