@@ -14,7 +14,9 @@
  * item is taken when AW is free and the FIFO has room, so one write per cycle goes out even to a
  * slave that raises wready only once it holds the address. `bready` is always high.
  *
- * `idle`: no command left, no read in flight, every write answered. `resp_error` (sticky
+ * `idle`: no command left, no read in flight, every write answered; `writes_idle`: every write
+ * answered (a job ends on it: its reads are all in once the array is done, and the next job's
+ * reads may already run). `resp_error` (sticky
  * until `clear`): a response other than OKAY, or RLAST where the burst's length does not put it.
  */
 import { Module, u, clog2, lit, mux, type Expr, type Signal } from '../../hdl/index.ts';
@@ -276,6 +278,7 @@ export function buildAxiMaster(spec: AxiMasterSpec): Module {
   m.output('resp_error', u(1), 'sticky until clear: a response other than OKAY, a BID other than 0, or RLAST out of place').set(respError);
   const busy = [...readBusy, writesBusy, arValid].reduce((a, b) => a.or(b));
   m.output('idle', u(1), 'no command left, no read in flight, every write answered').set(busy.not());
+  m.output('writes_idle', u(1), 'every write item taken has been answered').set(writesBusy.not());
   cache.set(key, m);
   return m;
 }

@@ -11,6 +11,7 @@
  * kernel pulses `ap_ready`); `ap_done` and `ap_ready` pulses set their sticky bits (cleared
  * when the host reads 0x00) and, when enabled in IER, their ISR bits; `interrupt` =
  * GIE and (ISR and IER) != 0. Arguments come out as registers (`arg_<name>`), readable back.
+ * With `chain` (ap_ctrl_chain), a host write with bit 4 set pulses `ap_continue`.
  */
 import { Module, u, lit, cat, mux, type Expr, type Signal } from '../../hdl/index.ts';
 import { CTRL, CTRL_BITS, type RegMap } from './regmap.ts';
@@ -19,13 +20,13 @@ export const AXIL_DATA_BITS = 32;
 
 const cache = new Map<string, Module>();
 
-export function buildControlRegs(map: RegMap, name: string): Module {
-  const key = JSON.stringify([map, name]);
+export function buildControlRegs(map: RegMap, name: string, chain = false): Module {
+  const key = JSON.stringify([map, name, chain]);
   const hit = cache.get(key);
   if (hit) return hit;
   const m = new Module(name);
-  m.doc = 'AXI4-Lite slave s_axi_control: ap_ctrl_hs control, interrupt registers, kernel arguments, read-only status.';
-  m.generator = { name: 'generators/kernel/axil-regs.ts buildControlRegs', params: { args: map.args.map((a) => a.name), addrBits: map.addrBits } };
+  m.doc = `AXI4-Lite slave s_axi_control: ${chain ? 'ap_ctrl_chain' : 'ap_ctrl_hs'} control, interrupt registers, kernel arguments, read-only status.`;
+  m.generator = { name: 'generators/kernel/axil-regs.ts buildControlRegs', params: { args: map.args.map((a) => a.name), addrBits: map.addrBits, chain } };
   const cd = m.clockDomain();
   const A = map.addrBits;
   const p = 's_axi_control_';
@@ -92,6 +93,7 @@ export function buildControlRegs(map: RegMap, name: string): Module {
   const readCtrl = arFire.and(rWord.eq(CTRL.control >> 2));
   m.when(writeTo(CTRL.control).and(wstrb.bit(0)).and(wdata.bit(CTRL_BITS.start)), () => apStart.set(1));
   m.when(apReady, () => apStart.set(0));
+  if (chain) m.output('ap_continue', u(1), 'pulse: the host wrote ap_continue (bit 4 of 0x00)').set(writeTo(CTRL.control).and(wstrb.bit(0)).and(wdata.bit(CTRL_BITS.continue)));
   // Sticky until the host reads 0x00; a pulse in the read cycle survives the read.
   m.when(apDone, () => doneBit.set(1)).elsewhen(readCtrl, () => doneBit.set(0));
   m.when(apReady, () => readyBit.set(1)).elsewhen(readCtrl, () => readyBit.set(0));

@@ -31,7 +31,16 @@ export interface KernelParams {
   name?: string;
   /** RoPE of the decode step (default base 10000, LLaMA's half-split pairing). */
   rope?: { base?: number; pairing?: RopePairing };
+  /**
+   * Control protocol (default 'hs'): 'hs' (ap_ctrl_hs) runs one job at a time; 'chain'
+   * (ap_ctrl_chain) takes the next job's arguments while a job runs, checks them and reads its
+   * x ahead, and holds each ap_done until the host writes ap_continue for the one before.
+   */
+  control?: KernelControl;
 }
+
+export type KernelControl = 'hs' | 'chain';
+export const KERNEL_CONTROLS: readonly KernelControl[] = ['hs', 'chain'];
 
 export interface KernelConfig extends KernelShape {
   readonly name: string;
@@ -65,20 +74,23 @@ export interface KernelConfig extends KernelShape {
   readonly rope: RopeParams;
   /** Bits per cycle each cache master (K or V) reads at the lane's token rate, and each stripe in GEMV. */
   readonly demand: { cacheBits: number; gemvBits: number };
+  readonly control: KernelControl;
 }
 
 const isPow2 = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 
-/** The top's name; a RoPE other than the default (base 10000, half-split pairs) adds its own suffix. */
-export function kernelName(H: number, c: LaneConfig, DW: number, rope: { base?: number; pairing?: RopePairing } = {}): string {
+/** The top's name; a RoPE other than the default (base 10000, half-split pairs) and ap_ctrl_chain add their own suffixes. */
+export function kernelName(H: number, c: LaneConfig, DW: number, rope: { base?: number; pairing?: RopePairing } = {}, control: KernelControl = 'hs'): string {
   const base = rope.base ?? 10000;
-  const suffix = `${base === 10000 ? '' : `_b${String(base).replace('.', 'p')}`}${(rope.pairing ?? 'half') === 'half' ? '' : '_ri'}`;
+  const suffix = `${base === 10000 ? '' : `_b${String(base).replace('.', 'p')}`}${(rope.pairing ?? 'half') === 'half' ? '' : '_ri'}${control === 'hs' ? '' : '_chain'}`;
   return `swiftkv_kernel_h${H}_p${c.P}_d${c.d}_m${DW}${suffix}`;
 }
 
 export function resolveKernel(p: KernelParams): KernelConfig {
   const DW = p.dataBits ?? 512;
   if (!DATA_BITS.includes(DW)) throw new RangeError(`kernel data width = ${String(DW)} bits: accepted 256 or 512`);
+  const control = p.control ?? 'hs';
+  if (!KERNEL_CONTROLS.includes(control)) throw new RangeError(`kernel control = ${String(control)}: accepted hs or chain`);
   const built = buildMha(p.mha);
   const c = built.lane;
   const H = p.mha.heads;
@@ -96,7 +108,7 @@ export function resolveKernel(p: KernelParams): KernelConfig {
   const vecWords = (c.d * 32) / DW;
   const interval = Math.max(c.B, built.timing.interval);
   return {
-    name: p.name ?? kernelName(H, c, DW, p.rope),
+    name: p.name ?? kernelName(H, c, DW, p.rope, control),
     mhaParams: p.mha,
     mha: built.module,
     lane: c,
@@ -123,5 +135,6 @@ export function resolveKernel(p: KernelParams): KernelConfig {
     gemvBits,
     rope: resolveRope({ headDim: c.d, maxPos: c.formats.params.maxContext, data: c.formats.data, ...(p.rope?.base !== undefined ? { base: p.rope.base } : {}), ...(p.rope?.pairing !== undefined ? { pairing: p.rope.pairing } : {}) }),
     demand: { cacheBits: (c.d * 32) / interval, gemvBits: DW },
+    control,
   };
 }

@@ -5,7 +5,8 @@
  *
  *   0x00  control   bit 0 ap_start (write 1; cleared by the kernel when it takes the job),
  *                   bit 1 ap_done (clear on read), bit 2 ap_idle, bit 3 ap_ready (clear on
- *                   read), bit 7 auto_restart (reads 0: not supported)
+ *                   read), bit 4 ap_continue (ap_ctrl_chain: write 1 after seeing ap_done;
+ *                   reads 0), bit 7 auto_restart (reads 0: not supported)
  *   0x04  GIE       bit 0 global interrupt enable
  *   0x08  IER       bit 0 ap_done interrupt enable, bit 1 ap_ready interrupt enable
  *   0x0C  ISR       bit 0 ap_done, bit 1 ap_ready; a 1 written toggles the bit
@@ -15,7 +16,7 @@
  */
 
 export const CTRL = { control: 0x00, gie: 0x04, ier: 0x08, isr: 0x0c } as const;
-export const CTRL_BITS = { start: 0, done: 1, idle: 2, ready: 3, autoRestart: 7 } as const;
+export const CTRL_BITS = { start: 0, done: 1, idle: 2, ready: 3, continue: 4, autoRestart: 7 } as const;
 
 export type ArgKind = 'scalar' | 'pointer';
 
