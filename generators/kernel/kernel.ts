@@ -12,8 +12,10 @@
  * job). A job that fails ends with ap_done and the error code in `status`, having read and
  * written nothing. Otherwise RUN issues the read commands, starts the array and routes the
  * streams; the job ends when the array is done, every output word has been handed to its master
- * and every master is idle (all reads answered, all writes acknowledged). Then ap_done (and
- * ap_ready) pulse.
+ * and every write is acknowledged (its reads are all in by then). Then ap_done pulses.
+ * ap_ctrl_hs: one job at a time, ap_ready with ap_done. ap_ctrl_chain: the checks run in a stage
+ * of their own, so the next job is taken (ap_ready), checked and its x (and, after a GEMV job,
+ * its stripes) read while one runs; each ap_done waits for the host's ap_continue of the last.
  *
  * Streams (memory layouts: docs/kernel.md, host side layout.ts):
  *   q (io, client 1): nHeads * d words of 32 bits, head h to lane h mod H, B beats per head;
@@ -54,9 +56,9 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const m = new Module(c.name);
   m.doc = [
     `SwiftKV Alveo kernel: ${c.H} lane(s) of P = ${c.P}, d = ${c.d}; ${c.DW}-bit AXI4 masters`,
-    `m_axi_io and m_axi_g0..g${c.NG - 1}; ap_ctrl_hs control on s_axi_control.`,
+    `m_axi_io and m_axi_g0..g${c.NG - 1}; ap_ctrl_${c.control} control on s_axi_control.`,
   ].join('\n');
-  m.generator = { name: 'generators/kernel/kernel.ts buildKernel', params: { name: c.name, dataBits: c.DW, maxBurst: c.maxBurst, readDepth: c.readDepth } };
+  m.generator = { name: 'generators/kernel/kernel.ts buildKernel', params: { name: c.name, dataBits: c.DW, maxBurst: c.maxBurst, readDepth: c.readDepth, control: c.control } };
   const raw = m.clockDomain({ name: 'ap', clock: 'ap_clk', reset: null });
   const rstN = m.input('ap_rst_n', u(1), 'synchronous reset, active low (registered twice inside)');
   const rst1 = m.reg('rst_pipe1', u(1), { domain: raw, reset: null });
@@ -69,17 +71,18 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const add = (a: Expr, b: Expr | number, w = A): Expr => a.add(b).trunc(w);
 
   // ---- s_axi_control --------------------------------------------------------------------------
-  const regs = buildControlRegs(map, `${c.name}_control`);
+  const regs = buildControlRegs(map, `${c.name}_control`, c.control === 'chain');
   const ctrlIn: Record<string, Expr> = {};
   for (const p of regs.portInfo()) {
     if (p.direction === 'input' && p.name.startsWith('s_axi_control_')) ctrlIn[p.name] = m.input(p.name, u(p.width));
   }
   const apDone = m.wire('ap_done', u(1));
+  const apReady = m.wire('ap_ready', u(1));
   const apIdle = m.wire('ap_idle', u(1));
   const statusW = m.wire('status_word', u(32));
   const satW = m.wire('sat_word', u(32));
   const cyclesQ = m.reg('cycles_q', u(32), { domain: cd, reset: 0 });
-  const ctrl = m.instance('u_control', regs, { ...ctrlIn, ap_done: apDone, ap_ready: apDone, ap_idle: apIdle, status: statusW, sat: satW, cycles: cyclesQ }, { domain: cd });
+  const ctrl = m.instance('u_control', regs, { ...ctrlIn, ap_done: apDone, ap_ready: apReady, ap_idle: apIdle, status: statusW, sat: satW, cycles: cyclesQ }, { domain: cd });
   for (const p of regs.portInfo()) {
     if (p.direction === 'output' && p.name.startsWith('s_axi_control_')) m.output(p.name, u(p.width)).set(ctrl.out(p.name));
   }
@@ -142,29 +145,71 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const g = (k: number): ReadClient[] => readClients.get(`g${k}`)!;
 
   // ---- job control ----------------------------------------------------------------------------
-  const job = new Fsm(m, 'job', ['IDLE', 'SHAPE', 'REGIONS', 'CHECK', 'RUN', 'FINISH', 'DONE'] as const, { domain: cd });
+  // Two stages. `check` takes ap_start and checks the job on the argument registers (SHAPE,
+  // REGIONS, CHECK); a job that passed and waits for the other stage sits in WAIT. `job` runs
+  // it (RUN), waits for its writes (FINISH) and pulses ap_done (DONE). The handover copies what
+  // `job` needs after its first cycle: with ap_ctrl_chain the host may then write the next job's
+  // arguments (ap_ready pulses), which `check` checks, and whose x it reads, while this one runs.
+  const chain = c.control === 'chain';
+  const check = new Fsm(m, 'check', ['IDLE', 'SHAPE', 'REGIONS', 'CHECK', 'WAIT'] as const, { domain: cd });
+  const job = new Fsm(m, 'job', ['IDLE', 'RUN', 'FINISH', 'DONE'] as const, { domain: cd });
   const apStart = ctrl.out('ap_start');
+  // ap_ctrl_hs: one job at a time (ap_start stays set until ap_done, which is also ap_ready).
+  const accept = m.wire('job_accept', check.is('IDLE').and(apStart).and(chain ? lit(1, u(1)) : job.is('IDLE')));
+  const handover = m.wire('job_handover', check.isAny('CHECK', 'WAIT').and(job.is('IDLE')));
+  // The checked job's kind, and the running job's.
   const kind = arg('kind');
+  const checkGemv = m.reg('check_is_gemv', u(1), { domain: cd, reset: 0 });
+  const checkDecode = m.reg('check_is_decode', u(1), { domain: cd, reset: 0 });
   const isGemv = m.reg('is_gemv', u(1), { domain: cd, reset: 0 });
   const isDecode = m.reg('is_decode', u(1), { domain: cd, reset: 0 });
-  const nHeads = arg('n_heads');
-  const len = arg('len');
-  const cap = arg('cap');
-  const rows = arg('rows');
-  const cols = arg('cols');
-  const int4 = arg('int4').bit(0);
-  const pos = arg('pos');
-  const kNew = arg('k_new');
-  const vNew = arg('v_new');
-  clear.set(job.is('IDLE').and(apStart));
-  m.when(job.is('IDLE').and(apStart), () => {
-    isGemv.set(kind.eq(1));
-    isDecode.set(kind.eq(2));
-    job.goto('SHAPE');
+  // An argument as the running job sees it: with ap_ctrl_chain a copy taken at the handover
+  // (the registers may hold the next job's by then); with ap_ctrl_hs the register itself.
+  // Values used in the handover cycle itself come from the registers (`arg`).
+  const held = (name: string): Signal => {
+    if (!chain) return arg(name);
+    const r = m.reg(`held_${name}`, u(arg(name).width), { domain: cd, reset: 0 });
+    m.when(handover, () => r.set(arg(name)));
+    return r;
+  };
+  const nHeadsA = arg('n_heads');
+  const lenA = arg('len');
+  const capA = arg('cap');
+  const rowsA = arg('rows');
+  const colsA = arg('cols');
+  const int4A = arg('int4').bit(0);
+  const posA = arg('pos');
+  const kNewA = arg('k_new');
+  const vNewA = arg('v_new');
+  const nHeads = held('n_heads');
+  const len = held('len');
+  const cap = held('cap');
+  const rows = held('rows');
+  const pos = held('pos');
+  const kNew = held('k_new');
+  const vNew = held('v_new');
+  clear.set(handover);
+  m.when(accept, () => {
+    checkGemv.set(kind.eq(1));
+    checkDecode.set(kind.eq(2));
+    check.goto('SHAPE');
   });
-  m.when(job.isAny('SHAPE', 'REGIONS', 'CHECK', 'RUN', 'FINISH'), () => cyclesQ.set(add(cyclesQ, 1, 32))).elsewhen(job.is('IDLE').and(apStart), () => cyclesQ.set(1));
-  apIdle.set(job.is('IDLE'));
+  m.when(handover, () => {
+    isGemv.set(checkGemv);
+    isDecode.set(checkDecode);
+    check.goto('IDLE');
+  });
+  // Cycles of a job from the cycle it was taken (accept) to ap_done, latched at ap_done.
+  const now = m.reg('cycle_now', u(32), { domain: cd, reset: 0 });
+  now.set(add(now, 1, 32));
+  const checkSince = m.reg('check_since', u(32), { domain: cd, reset: 0 });
+  const jobSince = m.reg('job_since', u(32), { domain: cd, reset: 0 });
+  m.when(accept, () => checkSince.set(now));
+  m.when(handover, () => jobSince.set(checkSince));
+  apIdle.set(check.is('IDLE').and(job.is('IDLE')));
   apDone.set(job.is('DONE'));
+  // ap_ctrl_hs: ready with done; ap_ctrl_chain: ready as the job's arguments are taken.
+  apReady.set(chain ? handover : job.is('DONE'));
   m.when(job.is('DONE'), () => job.goto('IDLE'));
 
   // Sizes in bytes from shifts only (d and DW are powers of two).
@@ -183,10 +228,10 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
       });
     });
   };
-  // A head's region in either cache: cap tokens of d values.
-  const stride = m.wire('head_stride', cap.zext(A).shl(log2(vecBytes)).trunc(A));
-  const heads64 = nHeads.zext(A);
-  const qoBytes = heads64.shl(log2(vecBytes)).trunc(A);
+  // A head's region in either cache: cap tokens of d values (the checked job's, the running job's).
+  const strideA = m.wire('check_head_stride', capA.zext(A).shl(log2(vecBytes)).trunc(A));
+  const stride = chain ? m.wire('head_stride', cap.zext(A).shl(log2(vecBytes)).trunc(A)) : strideA;
+  const qoBytes = nHeadsA.zext(A).shl(log2(vecBytes)).trunc(A);
 
   // SHAPE: per-lane cache region sizes (attention, decode) and passes (GEMV), one step per cycle.
   const R = 2 * c.T * c.H;
@@ -196,29 +241,38 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   // Bytes of lane i's K cache region and of its V cache region (the same: its heads times stride).
   const regionBytes: Signal[] = [];
   for (let i = 0; i < c.H; i++) regionBytes.push(m.reg(`cache${i}_bytes`, u(A), { domain: cd, reset: null }));
-  const colBeats = m.wire('col_beats', mux(int4, cols.shr(1).zext(32), cols));
-  const sPassWords = m.wire('s_pass_words', cols.shr(log2(c.G) - 1).zext(32));
-  const wWords = m.reg('w_words', u(32), { domain: cd, reset: 0 });
-  const sWords = m.reg('s_words', u(32), { domain: cd, reset: 0 });
-  m.when(job.is('IDLE').and(apStart), () => {
+  const colBeats = m.wire('col_beats', mux(int4A, colsA.shr(1).zext(32), colsA));
+  const sPassWords = m.wire('s_pass_words', colsA.shr(log2(c.G) - 1).zext(32));
+  // A weight stripe's and a scale stripe's words (the checked job's; held for the running one).
+  const wWordsA = m.reg('w_words', u(32), { domain: cd, reset: 0 });
+  const sWordsA = m.reg('s_words', u(32), { domain: cd, reset: 0 });
+  const heldWords = (r: Signal, name: string): Signal => {
+    if (!chain) return r;
+    const h = m.reg(name, u(32), { domain: cd, reset: 0 });
+    m.when(handover, () => h.set(r));
+    return h;
+  };
+  const wWords = heldWords(wWordsA, 'held_w_words');
+  const sWords = heldWords(sWordsA, 'held_s_words');
+  m.when(accept, () => {
     hBase.set(0);
-    rowsLeft.set(rows.trunc(16).zext(18));
+    rowsLeft.set(rowsA.trunc(16).zext(18));
     passes.set(0);
-    wWords.set(0);
-    sWords.set(0);
+    wWordsA.set(0);
+    sWordsA.set(0);
     regionBytes.forEach((e) => e.set(0));
   });
   // Bounded walks: at most ceil(maxHeads/H) rounds, ceil(65535/R) passes (arguments out of
   // range are cut short; CHECK rejects them anyway).
-  const shapeDone = m.wire('shape_done', mux(isGemv, rowsLeft.eq(0).or(passes.ge(Math.ceil(65535 / R))), hBase.ge(nHeads.zext(33)).or(hBase.ge(c.maxHeads))));
-  m.when(job.is('SHAPE'), () => {
-    m.when(shapeDone, () => m.when(isDecode, () => job.goto('REGIONS')).otherwise(() => job.goto('CHECK'))).otherwise(() => {
+  const shapeDone = m.wire('shape_done', mux(checkGemv, rowsLeft.eq(0).or(passes.ge(Math.ceil(65535 / R))), hBase.ge(nHeadsA.zext(33)).or(hBase.ge(c.maxHeads))));
+  m.when(check.is('SHAPE'), () => {
+    m.when(shapeDone, () => m.when(checkDecode, () => check.goto('REGIONS')).otherwise(() => check.goto('CHECK'))).otherwise(() => {
       hBase.set(add(hBase, c.H, 33));
-      regionBytes.forEach((e, i) => m.when(add(hBase, i, 33).lt(nHeads.zext(33)), () => e.set(add(e, stride))));
+      regionBytes.forEach((e, i) => m.when(add(hBase, i, 33).lt(nHeadsA.zext(33)), () => e.set(add(e, strideA))));
       rowsLeft.set(mux(rowsLeft.le(R), lit(0, u(18)), rowsLeft.sub(R).trunc(18)));
       passes.set(add(passes, 1, 17));
-      wWords.set(add(wWords, colBeats, 32));
-      sWords.set(add(sWords, sPassWords, 32));
+      wWordsA.set(add(wWordsA, colBeats, 32));
+      sWordsA.set(add(sWordsA, sPassWords, 32));
     });
   });
 
@@ -226,18 +280,18 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const aligned = (p: Expr): Expr => p.slice(sizeLog - 1, 0).eq(0);
   // Two byte ranges [lo, hi) share a byte (an empty range, a lane without heads, shares none).
   const overlaps = (aLo: Expr, aHi: Expr, bLo: Expr, bHi: Expr): Expr => aLo.lt(bHi).and(bLo.lt(aHi)).and(aLo.lt(aHi)).and(bLo.lt(bHi));
-  const q = arg('q');
-  const o = arg('o');
+  const qA = arg('q');
+  const oA = arg('o');
   const x = arg('x');
-  const y = arg('y');
-  const oEnd = add(o, qoBytes);
-  const qEnd = add(q, qoBytes);
-  const xWords = m.wire('x_words', cols.add(DWB - 1).trunc(32).shr(sizeLog).zext(32).trunc(32));
+  const yA = arg('y');
+  const oEnd = add(oA, qoBytes);
+  const qEnd = add(qA, qoBytes);
+  const xWords = m.wire('x_words', colsA.add(DWB - 1).trunc(32).shr(sizeLog).zext(32).trunc(32));
   const xEnd = add(x, xWords.zext(A).shl(sizeLog).trunc(A));
-  const yEnd = add(y, rows.trunc(16).zext(A).shl(3).trunc(A));
+  const yEnd = add(yA, rowsA.trunc(16).zext(A).shl(3).trunc(A));
   const stripeEnd = (base: Expr, words: Expr): Expr => add(base, words.zext(A).shl(sizeLog).trunc(A));
-  let attnMisaligned: Expr = aligned(q).and(aligned(o)).not();
-  let attnOverlap: Expr = overlaps(o, oEnd, q, qEnd);
+  let attnMisaligned: Expr = aligned(qA).and(aligned(oA)).not();
+  let attnOverlap: Expr = overlaps(oA, oEnd, qA, qEnd);
   // The 2H cache regions: lane i's K cache (region i) and V cache (region H + i).
   const regions = Array.from({ length: 2 * c.H }, (_, r) => {
     const lo = arg(r < c.H ? `k_cache${r}` : `v_cache${r - c.H}`);
@@ -245,15 +299,15 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   });
   for (const g of regions) {
     attnMisaligned = attnMisaligned.or(aligned(g.lo).not());
-    attnOverlap = attnOverlap.or(overlaps(o, oEnd, g.lo, g.hi));
+    attnOverlap = attnOverlap.or(overlaps(oA, oEnd, g.lo, g.hi));
   }
   // Decode: o and every lane's cache region are written; q, k_new, v_new and the regions read.
-  const kEnd = add(kNew, qoBytes);
-  const vEnd = add(vNew, qoBytes);
-  let decMisaligned: Expr = attnMisaligned.or(aligned(kNew).and(aligned(vNew)).not());
-  let decOverlap: Expr = attnOverlap.or(overlaps(o, oEnd, kNew, kEnd)).or(overlaps(o, oEnd, vNew, vEnd));
+  const kEnd = add(kNewA, qoBytes);
+  const vEnd = add(vNewA, qoBytes);
+  let decMisaligned: Expr = attnMisaligned.or(aligned(kNewA).and(aligned(vNewA)).not());
+  let decOverlap: Expr = attnOverlap.or(overlaps(oA, oEnd, kNewA, kEnd)).or(overlaps(oA, oEnd, vNewA, vEnd));
   for (const g of regions) {
-    for (const [lo, hi] of [[q, qEnd], [kNew, kEnd], [vNew, vEnd]] as const) decOverlap = decOverlap.or(overlaps(g.lo, g.hi, lo, hi));
+    for (const [lo, hi] of [[qA, qEnd], [kNewA, kEnd], [vNewA, vEnd]] as const) decOverlap = decOverlap.or(overlaps(g.lo, g.hi, lo, hi));
   }
   // The cache regions against each other (a token written into another head's cached tokens):
   // REGIONS walks region r = 0..2H-1, one a cycle, against all the others.
@@ -269,55 +323,63 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   let walkHit: Expr = lit(0, u(1));
   regions.forEach((g, r) => (walkHit = walkHit.or(walk.ne(r).and(overlaps(walkLo, walkHi, g.lo, g.hi)))));
   decOverlap = decOverlap.or(cachesOverlap);
-  let gemvMisaligned: Expr = aligned(x).and(aligned(y)).not();
-  let gemvOverlap: Expr = overlaps(y, yEnd, x, xEnd);
+  let gemvMisaligned: Expr = aligned(x).and(aligned(yA)).not();
+  let gemvOverlap: Expr = overlaps(yA, yEnd, x, xEnd);
   for (let k = 0; k < c.Wb; k++) {
     gemvMisaligned = gemvMisaligned.or(aligned(arg(`w${k}`)).and(aligned(arg(`s${k}`))).not());
-    gemvOverlap = gemvOverlap.or(overlaps(y, yEnd, arg(`w${k}`), stripeEnd(arg(`w${k}`), wWords))).or(overlaps(y, yEnd, arg(`s${k}`), stripeEnd(arg(`s${k}`), sWords)));
+    gemvOverlap = gemvOverlap.or(overlaps(yA, yEnd, arg(`w${k}`), stripeEnd(arg(`w${k}`), wWordsA))).or(overlaps(yA, yEnd, arg(`s${k}`), stripeEnd(arg(`s${k}`), sWordsA)));
   }
   const code = (n: number): Expr => lit(n, u(8));
-  const attnCode = mux(nHeads.eq(0).or(nHeads.gt(c.maxHeads)), code(ERROR.heads),
-    mux(len.eq(0).or(len.gt(c.maxContext)), code(ERROR.len),
-      mux(cap.lt(len).or(cap.gt(c.maxContext)), code(ERROR.cap),
+  const attnCode = mux(nHeadsA.eq(0).or(nHeadsA.gt(c.maxHeads)), code(ERROR.heads),
+    mux(lenA.eq(0).or(lenA.gt(c.maxContext)), code(ERROR.len),
+      mux(capA.lt(lenA).or(capA.gt(c.maxContext)), code(ERROR.cap),
         mux(attnMisaligned, code(ERROR.misaligned), mux(attnOverlap, code(ERROR.overlap), code(ERROR.none))))));
-  const decodeCode = mux(nHeads.eq(0).or(nHeads.gt(c.maxHeads)), code(ERROR.heads),
-    mux(len.ge(c.maxContext), code(ERROR.len),
-      mux(cap.le(len).or(cap.gt(c.maxContext)), code(ERROR.cap),
-        mux(pos.ge(c.rope.maxPos), code(ERROR.pos),
+  const decodeCode = mux(nHeadsA.eq(0).or(nHeadsA.gt(c.maxHeads)), code(ERROR.heads),
+    mux(lenA.ge(c.maxContext), code(ERROR.len),
+      mux(capA.le(lenA).or(capA.gt(c.maxContext)), code(ERROR.cap),
+        mux(posA.ge(c.rope.maxPos), code(ERROR.pos),
           mux(decMisaligned, code(ERROR.misaligned), mux(decOverlap, code(ERROR.overlap), code(ERROR.none)))))));
-  const gemvCode = mux(rows.eq(0).or(rows.gt(65535)), code(ERROR.rows),
-    mux(cols.eq(0).or(cols.gt(c.maxCols)).or(cols.slice(log2(c.G) - 1, 0).ne(0)), code(ERROR.cols),
+  const gemvCode = mux(rowsA.eq(0).or(rowsA.gt(65535)), code(ERROR.rows),
+    mux(colsA.eq(0).or(colsA.gt(c.maxCols)).or(colsA.slice(log2(c.G) - 1, 0).ne(0)), code(ERROR.cols),
       mux(gemvMisaligned, code(ERROR.misaligned), mux(gemvOverlap, code(ERROR.overlap), code(ERROR.none)))));
+  // The checked job's code (final in CHECK) and the running job's.
+  const checkCode = m.reg('check_error_code', u(8), { domain: cd, reset: 0 });
   const errCode = m.reg('error_code', u(8), { domain: cd, reset: 0 });
-  const startArray = m.wire('start_array', u(1));
-  startArray.set(job.is('CHECK').and(errCode.eq(0)).and(kind.le(2)));
-  m.when(job.is('IDLE').and(apStart), () => errCode.set(mux(kind.gt(2), code(ERROR.kind), code(ERROR.none))));
+  const checkedOk = m.wire('checked_ok', check.isAny('CHECK', 'WAIT').and(checkCode.eq(0)));
+  const startArray = m.wire('start_array', handover.and(checkCode.eq(0)));
+  m.when(accept, () => checkCode.set(mux(kind.gt(2), code(ERROR.kind), code(ERROR.none))));
   // Attention and GEMV: checked when the shape is known; decode after REGIONS.
-  m.when(job.is('SHAPE').and(shapeDone).and(errCode.eq(0)).and(isDecode.not()), () => errCode.set(mux(isGemv, gemvCode, attnCode)));
-  m.when(job.is('SHAPE'), () => {
+  m.when(check.is('SHAPE').and(shapeDone).and(checkCode.eq(0)).and(checkDecode.not()), () => checkCode.set(mux(checkGemv, gemvCode, attnCode)));
+  m.when(check.is('SHAPE'), () => {
     walk.set(0);
     cachesOverlap.set(0);
   });
-  m.when(job.is('REGIONS'), () => {
+  m.when(check.is('REGIONS'), () => {
     m.when(walkHit.and(walk.lt(2 * c.H)), () => cachesOverlap.set(1));
     walk.set(add(walk, 1, clog2(2 * c.H + 1)));
     m.when(walk.eq(2 * c.H), () => {
-      m.when(errCode.eq(0), () => errCode.set(decodeCode));
-      job.goto('CHECK');
+      m.when(checkCode.eq(0), () => checkCode.set(decodeCode));
+      check.goto('CHECK');
     });
   });
-  m.when(job.is('CHECK'), () => m.when(errCode.eq(0), () => job.goto('RUN')).otherwise(() => job.goto('DONE')));
+  m.when(check.is('CHECK').and(handover.not()), () => check.goto('WAIT'));
+  // A job that failed a check runs nothing: straight to FINISH (nothing to wait for) and ap_done.
+  m.when(handover, () => {
+    errCode.set(checkCode);
+    m.when(checkCode.eq(0), () => job.goto('RUN')).otherwise(() => job.goto('FINISH'));
+  });
 
   // ---- the array --------------------------------------------------------------------------------
   const mhaIn: Record<string, Expr | StreamSink | StreamSource> = {
+    // The array takes its configuration with start, in the handover cycle: the checked job's.
     start: startArray,
-    cfg_mode: isGemv,
+    cfg_mode: checkGemv,
     // Decode: the L cached tokens and the new one.
-    cfg_len: mux(isDecode, len.add(1).trunc(32), len).trunc(c.lane.lenWidth),
-    cfg_heads: nHeads.trunc(clog2(c.maxHeads + 1)),
-    cfg_int4: int4,
-    cfg_rows: rows.trunc(16),
-    cfg_cols: cols.trunc(16),
+    cfg_len: mux(checkDecode, lenA.add(1).trunc(32), lenA).trunc(c.lane.lenWidth),
+    cfg_heads: nHeadsA.trunc(clog2(c.maxHeads + 1)),
+    cfg_int4: int4A,
+    cfg_rows: rowsA.trunc(16),
+    cfg_cols: colsA.trunc(16),
   };
   const laneQ = Array.from({ length: c.H }, (_, i) => streamWires(m, `lane${i}_q`, u(c.PW), { last: true }));
   const laneKv = Array.from({ length: c.H }, (_, i) => streamWires(m, `lane${i}_kv`, u(2 * c.PW), { last: true }));
@@ -339,13 +401,19 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
 
   // ---- read commands ----------------------------------------------------------------------------
   const running = job.is('RUN');
-  const enter = m.wire('run_enter', job.is('CHECK').and(errCode.eq(0)));
+  // The handover of a job that passed its checks: the running side's counters and addresses
+  // start from the argument registers here (the held copies are loaded in this same cycle).
+  const enter = m.wire('run_enter', startArray);
   const pend = (name: string): Signal => {
     const r = m.reg(name, u(1), { domain: cd, reset: 0 });
     return r;
   };
-  // io: x (GEMV), q (attention): one command each.
+  // io: x (GEMV), q (attention): one command each. x's goes out from the check stage, as soon as
+  // the job passed its checks: with ap_ctrl_chain while the previous job still runs.
   const xPend = pend('x_cmd_pending');
+  const xAddr = m.reg('x_cmd_addr', u(A), { domain: cd, reset: null });
+  const xCmdWords = m.reg('x_cmd_words', u(32), { domain: cd, reset: 0 });
+  const xSent = m.reg('x_cmd_sent', u(1), { domain: cd, reset: 0 });
   const qPend = pend('q_cmd_pending');
   // Decode: per round of H heads (the last may have fewer), first each head's q, then each head's
   // k_new and v_new: every lane's q arrives before any lane's new token, so no lane waits for
@@ -360,20 +428,29 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const lastOfRound = (round: Expr, lane: Expr): Expr => lane.eq(c.H - 1).or(add(add(round, lane.zext(33), 33), 1, 33).eq(nHeads.zext(33)));
   const newWant = isDecode.and(cmdRound.lt(nHeads.zext(33)));
   const cmdHeadOffset = add(cmdRound, cmdLane.zext(33), 33).zext(A).shl(log2(vecBytes)).trunc(A);
+  m.when(accept, () => xSent.set(0));
   m.when(enter, () => {
-    xPend.set(isGemv.and(io[0]!.cmdReady.not()));
-    qPend.set(isGemv.not().and(isDecode.not()));
+    qPend.set(checkGemv.not().and(checkDecode.not()));
     cmdRound.set(0);
     cmdLane.set(0);
     cmdPhase.set(Q);
   });
-  // x leads a GEMV job (the array takes no weight before all of x), so its command goes out in
-  // CHECK already (its address is an argument; enter means every check passed).
-  io[0]!.cmdValid.set(xPend.and(running).or(enter.and(isGemv)));
-  io[0]!.addr.set(x);
-  io[0]!.words.set(xWords);
-  m.when(running.and(io[0]!.cmdValid).and(io[0]!.cmdReady), () => xPend.set(0));
+  // x leads a GEMV job (the array takes no weight before all of x). The command goes out the
+  // first cycle the checked job is known good (CHECK or WAIT) and client 0 is free, or waits in
+  // x_cmd_pending with its address and length copied (the registers may change after handover).
+  const xFirst = m.wire('x_cmd_first', checkedOk.and(checkGemv).and(xSent.not()).and(xPend.not()));
+  io[0]!.cmdValid.set(xPend.or(xFirst));
+  io[0]!.addr.set(mux(xPend, xAddr, x));
+  io[0]!.words.set(mux(xPend, xCmdWords, xWords));
+  m.when(xFirst, () => {
+    xSent.set(1);
+    xAddr.set(x);
+    xCmdWords.set(xWords);
+    m.when(io[0]!.cmdReady.not(), () => xPend.set(1));
+  });
+  m.when(xPend.and(io[0]!.cmdReady), () => xPend.set(0));
   io[1]!.cmdValid.set(qPend.or(newWant).and(running));
+  const q = held('q');
   io[1]!.addr.set(mux(isDecode, add(mux(cmdPhase.eq(Q), q, mux(cmdPhase.eq(K), kNew, vNew)), cmdHeadOffset), q));
   io[1]!.words.set(mux(isDecode, lit(c.vecWords, u(32)), nHeads.shl(log2(c.vecWords)).trunc(32)));
   m.when(io[1]!.cmdValid.and(io[1]!.cmdReady), () => {
@@ -408,9 +485,27 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
     const cacheName = k < c.H ? `k${k}` : `v${k - c.H}`;
     const kvAddr = isCache ? m.reg(`${cacheName}_addr`, u(A), { domain: cd, reset: null }) : undefined;
     const kvHead = isCache ? m.reg(`${cacheName}_head`, u(33), { domain: cd, reset: 0 }) : undefined;
+    // ap_ctrl_chain: a checked GEMV job's stripe commands go out while a GEMV job runs, once that
+    // job's own are out (its words come first in the same FIFO and its array takes exactly
+    // them); not while an attention or decode job runs (these clients carry its caches).
+    let wEarly: Expr = lit(0, u(1));
+    let sEarly: Expr = lit(0, u(1));
+    let wSent: Expr = lit(0, u(1));
+    let sSent: Expr = lit(0, u(1));
+    if (chain && sPend) {
+      const mayEarly = checkedOk.and(checkGemv).and(isGemv).and(job.isAny('RUN', 'FINISH', 'DONE'));
+      const sentW = m.reg(`w${k}_cmd_early_sent`, u(1), { domain: cd, reset: 0 });
+      const sentS = m.reg(`s${k}_cmd_early_sent`, u(1), { domain: cd, reset: 0 });
+      wEarly = m.wire(`w${k}_cmd_early`, mayEarly.and(sentW.not()).and(wPend.not()).and(rc[0]!.cmdReady));
+      sEarly = m.wire(`s${k}_cmd_early`, mayEarly.and(sentS.not()).and(sPend.not()).and(rc[1]!.cmdReady));
+      m.when(accept, () => sentW.set(0)).elsewhen(wEarly, () => sentW.set(1));
+      m.when(accept, () => sentS.set(0)).elsewhen(sEarly, () => sentS.set(1));
+      wSent = sentW;
+      sSent = sentS;
+    }
     m.when(enter, () => {
-      wPend.set(k < c.Wb ? isGemv : lit(0, u(1)));
-      if (sPend) sPend.set(isGemv);
+      wPend.set(k < c.Wb ? checkGemv.and(wSent.not()) : lit(0, u(1)));
+      if (sPend) sPend.set(checkGemv.and(sSent.not()));
       if (kvAddr && kvHead) {
         kvAddr.set(regions[k]!.lo);
         kvHead.set(k % c.H);
@@ -418,10 +513,13 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
     });
     // A decode step over an empty cache (L = 0) reads no token.
     const kvWant = kvHead ? isGemv.not().and(kvHead.lt(nHeads.zext(33))).and(len.ne(0)) : lit(0, u(1));
-    rc[0]!.cmdValid.set(running.and(wPend.or(kvWant)));
-    rc[0]!.addr.set(kvAddr ? mux(isGemv, k < c.Wb ? arg(`w${k}`) : lit(0, u(A)), kvAddr) : arg(`w${k}`));
-    rc[0]!.words.set(mux(isGemv, wWords, wordsPerHead));
-    m.when(rc[0]!.cmdValid.and(rc[0]!.cmdReady), () => {
+    rc[0]!.cmdValid.set(running.and(wPend.or(kvWant)).or(wEarly));
+    const w = k < c.Wb ? held(`w${k}`) : lit(0, u(A));
+    const runAddr = kvAddr ? mux(isGemv, w, kvAddr) : w;
+    const runWords = mux(isGemv, wWords, wordsPerHead);
+    rc[0]!.addr.set(chain && sPend ? mux(wEarly, arg(`w${k}`), runAddr) : runAddr);
+    rc[0]!.words.set(chain && sPend ? mux(wEarly, wWordsA, runWords) : runWords);
+    m.when(running.and(rc[0]!.cmdValid).and(rc[0]!.cmdReady).and(wEarly.not()), () => {
       wPend.set(0);
       if (kvAddr && kvHead) {
         kvAddr.set(add(kvAddr, stride));
@@ -429,10 +527,10 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
       }
     });
     if (sPend) {
-      rc[1]!.cmdValid.set(running.and(sPend));
-      rc[1]!.addr.set(arg(`s${k}`));
-      rc[1]!.words.set(sWords);
-      m.when(rc[1]!.cmdValid.and(rc[1]!.cmdReady), () => sPend.set(0));
+      rc[1]!.cmdValid.set(running.and(sPend).or(sEarly));
+      rc[1]!.addr.set(chain ? mux(sEarly, arg(`s${k}`), held(`s${k}`)) : held(`s${k}`));
+      rc[1]!.words.set(chain ? mux(sEarly, sWordsA, sWords) : sWords);
+      m.when(running.and(sPend).and(rc[1]!.cmdReady), () => sPend.set(0));
     }
   }
 
@@ -440,11 +538,19 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   // x: DW words to 8-byte beats, exactly N/8 of them to the array: the extra beats of a last
   // partial word must not reach it (its input slice would keep them into the next job); they
   // stay in the converter until the next job clears it.
+  // The converter takes exactly the running job's x words: a queued job's x waits in the read
+  // FIFO (the handover clears the converter, which would drop a word it held).
   const xBeats = streamWires(m, 'x_beats', u(64));
-  m.instance('u_x_width', buildWidthConverter(c.DW, 64), { in: io[0]!.data, out: xBeats.source, clear }, { domain: cd });
+  const xIn = streamWires(m, 'x_in_words', u(c.DW));
+  const xWordsLeft = m.reg('x_words_left', u(32), { domain: cd, reset: 0 });
+  xIn.source.valid.set(io[0]!.data.valid.and(xWordsLeft.ne(0)));
+  xIn.source.data.set(io[0]!.data.data);
+  io[0]!.data.ready.set(xIn.source.ready.and(xWordsLeft.ne(0)));
+  m.when(enter, () => xWordsLeft.set(mux(checkGemv, xWords, lit(0, u(32))))).elsewhen(io[0]!.data.fire, () => xWordsLeft.set(xWordsLeft.sub(1).trunc(32)));
+  m.instance('u_x_width', buildWidthConverter(c.DW, 64), { in: xIn.sink, out: xBeats.source, clear }, { domain: cd });
   const xLeft = m.reg('x_beats_left', u(13), { domain: cd, reset: 0 });
   const xOpen = xLeft.ne(0);
-  m.when(enter, () => xLeft.set(cols.trunc(16).shr(3).trunc(13)));
+  m.when(enter, () => xLeft.set(colsA.trunc(16).shr(3).trunc(13)));
   xS.source.valid.set(xBeats.sink.valid.and(xOpen));
   xS.source.data.set(xBeats.sink.data);
   xBeats.sink.ready.set(xS.source.ready.and(xOpen));
@@ -592,7 +698,7 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
       const tokAddr = m.reg(`new_${h}${k}_addr`, u(A), { domain: cd, reset: null });
       const tokWord = m.reg(`new_${h}${k}_word`, u(clog2(c.vecWords + 1)), { domain: cd, reset: 0 });
       m.when(clear, () => {
-        tokAddr.set(add(regions[master]!.lo, len.zext(A).shl(log2(vecBytes)).trunc(A)));
+        tokAddr.set(add(regions[master]!.lo, lenA.zext(A).shl(log2(vecBytes)).trunc(A)));
         tokWord.set(0);
       });
       const item = writeClients.get(`g${master}`)![0]!;
@@ -605,6 +711,7 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   }
 
   // ---- results to memory ------------------------------------------------------------------------
+  const y = held('y');
   // Per lane: o words (attention) or y beats (GEMV) become write items of io's write client i.
   const oCountW = 32;
   const oWritten = m.reg('o_words_written', u(oCountW), { domain: cd, reset: 0 });
@@ -633,7 +740,7 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
     const oAddr = m.reg(`o${i}_addr`, u(A), { domain: cd, reset: null });
     const oWord = m.reg(`o${i}_word`, u(clog2(c.vecWords + 1)), { domain: cd, reset: 0 });
     m.when(clear, () => {
-      oAddr.set(add(o, i * vecBytes));
+      oAddr.set(add(oA, i * vecBytes));
       oWord.set(0);
     });
     // y: lane i's rows, 4 per beat: pass base row pR, offset k in the lane's 2T rows.
@@ -712,24 +819,43 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
     arrErr.set(mha.out('status_error'));
     sat.set(mha.out('status_sat'));
   });
-  let allIdle: Expr = lit(1, u(1));
+  // The job's reads are all in once the array is done (it took every word); what is left is
+  // its writes' responses. The next job's reads (x, with ap_ctrl_chain) may be in flight.
+  let writesIdle: Expr = lit(1, u(1));
   let anyRespErr: Expr = lit(0, u(1));
   for (const ms of masters) {
-    allIdle = allIdle.and(ms.inst.out('idle'));
+    writesIdle = writesIdle.and(ms.inst.out('writes_idle'));
     anyRespErr = anyRespErr.or(ms.inst.out('resp_error'));
   }
   m.when(anyRespErr.and(job.isAny('RUN', 'FINISH')), () => axiErr.set(1));
   const oAllOut = oWritten.eq(nHeads.shl(log2(c.vecWords)).trunc(32));
   const outputsOut = mux(isGemv, yLastAll, oAllOut.and(isDecode.not().or(tokWritten.eq(nHeads.shl(log2(c.tokenWords)).trunc(32)))));
   m.when(running.and(arrDone).and(outputsOut), () => job.goto('FINISH'));
-  // FINISH: every master idle (its write responses in). RUN leaves a cycle after the last output
-  // item was taken (the counts are registered), when that item already shows in its master's
-  // AW register, so one idle cycle is enough.
-  m.when(job.is('FINISH').and(allIdle), () => job.goto('DONE'));
+  // FINISH: every write answered. RUN leaves a cycle after the last output item was taken (the
+  // counts are registered), when that item already shows in its master's AW register, so one
+  // idle cycle is enough. With ap_ctrl_chain ap_done also waits until the host has written
+  // ap_continue for the previous one (whose status it may still be reading).
+  let continued: Expr = lit(1, u(1));
+  if (chain) {
+    const cont = m.reg('continued', u(1), { domain: cd, reset: 1 });
+    m.when(ctrl.out('ap_continue'), () => cont.set(1)).elsewhen(job.is('DONE'), () => cont.set(0));
+    continued = cont;
+  }
+  const finish = m.wire('job_finish', job.is('FINISH').and(writesIdle).and(continued));
+  m.when(finish, () => job.goto('DONE'));
   const ropeSatQ = m.reg('rope_sat', u(1), { domain: cd, reset: 0 });
   m.when(clear, () => ropeSatQ.set(0)).elsewhen(isDecode.and(ropeSat), () => ropeSatQ.set(1));
-  statusW.set(cat(lit(0, u(21)), ropeSatQ, arrErr.or(oLastBad), axiErr, errCode));
-  satW.set(sat.zext(32));
+  // Status, saturation and cycles of the last finished job, latched as it finishes (with
+  // ap_ctrl_chain the next job may start before the host reads them).
+  const statusQ = m.reg('status_q', u(32), { domain: cd, reset: 0 });
+  const satQ = m.reg('sat_word_q', u(32), { domain: cd, reset: 0 });
+  m.when(finish, () => {
+    statusQ.set(cat(lit(0, u(21)), ropeSatQ, arrErr.or(oLastBad), axiErr, errCode));
+    satQ.set(sat.zext(32));
+    cyclesQ.set(add(now, 1, 32).sub(jobSince).trunc(32));
+  });
+  statusW.set(statusQ);
+  satW.set(satQ);
   void STATUS_FLAG;
   return { module: m, map };
 }
