@@ -1,13 +1,18 @@
 /**
- * The host: programs s_axi_control as an XRT host does for an ap_ctrl_hs kernel, as a program
- * the testbench's AXI4-Lite master runs (testbenches/kernel_tb.v.hbs), and reads the replies.
+ * The host: programs s_axi_control as an XRT host does, as a program the testbench's AXI4-Lite
+ * master runs (testbenches/kernel_tb.v.hbs), and reads the replies.
  *
- * One job: write every argument (pointers low word then high word), enable the ap_done
- * interrupt (GIE, IER) when waiting for it, write ap_start, then wait for `interrupt` (and
- * acknowledge it by toggling ISR bit 0) or poll 0x00 until ap_done; read status, sat and
+ * ap_ctrl_hs, one job: write every argument (pointers low word then high word), enable the
+ * ap_done interrupt (GIE, IER) when waiting for it, write ap_start, then wait for `interrupt`
+ * (and acknowledge it by toggling ISR bit 0) or poll 0x00 until ap_done; read status, sat and
  * cycles, and 0x00 again (ap_idle; ap_done already cleared by the read).
+ *
+ * ap_ctrl_chain, a queue of jobs (chainProgram): the next job's arguments and ap_start go in as
+ * soon as the kernel has taken the previous one (0x00 polled until ap_start reads 0), before
+ * that one is done; each job is then waited for by interrupt (ISR: the polls clear ap_done),
+ * its status, sat and cycles read, the interrupt acknowledged and ap_continue written.
  */
-import { CTRL, type RegMap } from '../../generators/kernel/regmap.ts';
+import { CTRL, CTRL_BITS, type RegMap } from '../../generators/kernel/regmap.ts';
 
 export type WaitMode = 'interrupt' | 'poll';
 
@@ -21,8 +26,8 @@ export interface HostJob {
 
 const hex = (v: number | bigint): string => BigInt(v).toString(16);
 
-/** The program lines of one job (append jobs one after another; end with endProgram()). */
-export function jobProgram(map: RegMap, job: HostJob): string[] {
+/** The writes of every argument of a job (pointers low word then high word). */
+function argumentLines(map: RegMap, job: HostJob): string[] {
   const lines: string[] = [];
   for (const name of Object.keys(job.args)) {
     if (!map.args.some((a) => a.name === name)) throw new RangeError(`host: no kernel argument '${name}' (arguments: ${map.args.map((a) => a.name).join(', ')})`);
@@ -36,23 +41,51 @@ export function jobProgram(map: RegMap, job: HostJob): string[] {
       lines.push(`w ${hex(a.offset + 4)} ${hex(BigInt.asUintN(32, v >> 32n))}`);
     }
   }
+  return lines;
+}
+
+/** ap_start between two cycle marks (the second is the job's start cycle). */
+const START = ['c', `w ${hex(CTRL.control)} ${hex(1 << CTRL_BITS.start)}`, 'c'];
+/** After the interrupt: ISR, its acknowledgement, ISR again, 0x00. */
+const AFTER_INTERRUPT = [`r ${hex(CTRL.isr)}`, `w ${hex(CTRL.isr)} 1`, `r ${hex(CTRL.isr)}`, `r ${hex(CTRL.control)}`];
+
+/** The program lines of one ap_ctrl_hs job (append jobs one after another). */
+export function jobProgram(map: RegMap, job: HostJob): string[] {
+  const lines = argumentLines(map, job);
   const irq = job.wait === 'interrupt';
   lines.push(`w ${hex(CTRL.gie)} ${irq ? 1 : 0}`);
   lines.push(`w ${hex(CTRL.ier)} ${irq ? 1 : 0}`);
-  lines.push('c');
-  lines.push(`w ${hex(CTRL.control)} 1`);
-  lines.push('c');
+  lines.push(...START);
   if (irq) {
-    lines.push(`i ${job.timeout}`);
-    lines.push(`r ${hex(CTRL.isr)}`);
-    lines.push(`w ${hex(CTRL.isr)} 1`);
-    lines.push(`r ${hex(CTRL.isr)}`);
-    lines.push(`r ${hex(CTRL.control)}`);
+    lines.push(`i ${job.timeout}`, ...AFTER_INTERRUPT);
   } else {
     lines.push(`p ${hex(CTRL.control)} 2 ${job.timeout}`);
   }
   lines.push(`r ${hex(map.status)}`, `r ${hex(map.sat)}`, `r ${hex(map.cycles)}`, `r ${hex(CTRL.control)}`);
   lines.push('q');
+  return lines;
+}
+
+/**
+ * The program of a queue of jobs for an ap_ctrl_chain kernel (every job waited for by
+ * interrupt); `after[j]` lines (e.g. dumps of job j's outputs) follow job j's wait.
+ */
+export function chainProgram(map: RegMap, jobs: readonly HostJob[], after: readonly (readonly string[])[] = []): string[] {
+  const lines = [`w ${hex(CTRL.gie)} 1`, `w ${hex(CTRL.ier)} 1`];
+  const start = (j: number): void => {
+    lines.push(...argumentLines(map, jobs[j]!), ...START);
+  };
+  if (jobs.length > 0) start(0);
+  jobs.forEach((job, j) => {
+    if (job.wait !== 'interrupt') throw new RangeError(`host: job ${j} waits by '${job.wait}': a queue of ap_ctrl_chain jobs waits by interrupt (polling 0x00 for ap_start clears ap_done)`);
+    if (j + 1 < jobs.length) {
+      lines.push(`z ${hex(CTRL.control)} ${hex(1 << CTRL_BITS.start)} ${job.timeout}`);
+      start(j + 1);
+    }
+    lines.push(`j ${job.timeout}`, ...AFTER_INTERRUPT);
+    lines.push(`r ${hex(map.status)}`, `r ${hex(map.sat)}`, `r ${hex(map.cycles)}`, `w ${hex(CTRL.control)} ${hex(1 << CTRL_BITS.continue)}`, `r ${hex(CTRL.control)}`);
+    lines.push(...(after[j] ?? []));
+  });
   return lines;
 }
 

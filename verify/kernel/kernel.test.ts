@@ -11,11 +11,11 @@ import type { SimulatorName } from '../../sim/simulator.ts';
 import { ERROR, JOB } from '../../generators/kernel/regmap.ts';
 import type { KernelParams } from '../../generators/kernel/config.ts';
 import { buildKernelRtl, runKernelRtl, STORMY, HBM, ONE_CYCLE, type SlaveProfile } from './kernel.rtl.ts';
-import { Allocator, prepareAttention, prepareDecode, prepareGemv, prepareRaw, randomGemv, programOf, runProblems, newMemory, type PreparedJob, type AttentionData, type DecodeData } from './jobs.ts';
+import { Allocator, prepareAttention, prepareDecode, prepareGemv, prepareRaw, randomGemv, programOf, chainProgramOf, runProblems, newMemory, type PreparedJob, type AttentionData, type DecodeData } from './jobs.ts';
 import type { DeviceMemory } from '../../generators/kernel/layout.ts';
 
 const lane = { headDim: 16, pe: 4 };
-const small = (dataBits: 256 | 512): KernelParams => ({ mha: { lane, heads: 2, maxHeads: 8, gemv: { group: 32, maxCols: 256 } }, dataBits });
+const small = (dataBits: 256 | 512, control: 'hs' | 'chain' = 'hs'): KernelParams => ({ mha: { lane, heads: 2, maxHeads: 8, gemv: { group: 32, maxCols: 256 } }, dataBits, control });
 const MEM = 1 << 20;
 
 function attentionData(seed: number, nHeads: number, L: number, cap: number): AttentionData {
@@ -40,13 +40,15 @@ function decodeData(seed: number, nHeads: number, L: number, cap: number, pos: n
   };
 }
 
+/** Runs the jobs one after another (ap_ctrl_hs) or queued (a kernel built with control 'chain'). */
 async function run(params: KernelParams, simulator: SimulatorName, seed: number, profile: SlaveProfile, make: (a: Allocator, mem: DeviceMemory, map: Awaited<ReturnType<typeof buildKernelRtl>>) => PreparedJob[]) {
   const rtl = await buildKernelRtl(params, simulator, MEM);
   const mem = newMemory(rtl.config, MEM);
   const alloc = new Allocator(rtl.config, makeRng(seed));
   const jobs = make(alloc, mem, rtl);
-  const { out } = await runKernelRtl(rtl, mem, programOf(jobs), jobs.map((j) => j.host.wait), { seed, profile });
-  return { rtl, jobs, out, problems: runProblems(jobs, out, mem) };
+  const chain = rtl.config.control === 'chain';
+  const { out } = await runKernelRtl(rtl, mem, chain ? chainProgramOf(rtl.map, jobs) : programOf(jobs), jobs.map((j) => j.host.wait), { seed, profile });
+  return { rtl, jobs, out, problems: runProblems(jobs, out, mem, chain) };
 }
 
 describe('kernel: attention through AXI4 masters and s_axi_control', () => {
@@ -214,5 +216,45 @@ describe('kernel: cycles against the bare array', () => {
     const host = j.doneCycle - j.startCycle;
     console.log(`kernel GEMV M=150 N=256, one-cycle memory: ${host} cycles from the ap_start write to the interrupt seen, bare array ${r.jobs[0]!.arrayCycles}: +${host - r.jobs[0]!.arrayCycles}`);
     expect(host - r.jobs[0]!.arrayCycles).toBeLessThanOrEqual(16);
+  }, 600_000);
+});
+
+describe('kernel: ap_ctrl_chain (queued jobs)', () => {
+  // Each job's arguments and ap_start go in while the previous one runs; the kernel checks the
+  // next job and reads its x ahead, and holds each ap_done until ap_continue for the previous.
+  for (const [sim, dataBits, seed] of [['verilator', 512, 21], ['icarus', 256, 22]] as const) {
+    it(`${sim}, ${dataBits}-bit, stormy memory: GEMV, attention, a rejected job, decode and GEMV jobs queued, each bit-exact, writes only in outputs`, async () => {
+      const r = await run(small(dataBits, 'chain'), sim, seed, STORMY, (alloc, mem, rtl) => {
+        const rng = makeRng(60 + seed);
+        const bad = prepareGemv(rtl.config, rtl.map, mem, alloc, randomGemv(rtl.config, rng, 20, 64, false), 'interrupt');
+        return [
+          // N = 96: at 512 bits x's last word holds beats past N / 8, left in the converter.
+          prepareGemv(rtl.config, rtl.map, mem, alloc, randomGemv(rtl.config, rng, 150, 96, false), 'interrupt'),
+          prepareGemv(rtl.config, rtl.map, mem, alloc, randomGemv(rtl.config, rng, 77, 256, true), 'interrupt'),
+          prepareAttention(rtl.config, rtl.map, mem, alloc, attentionData(seed, 3, 21, 24), 'interrupt', lane),
+          // y over x: rejected (overlap), so it reads and writes nothing; the next job still runs.
+          prepareRaw(rtl.map, { ...bad.host.args, y: Number(bad.host.args['x']) }, ERROR.overlap),
+          prepareDecode(rtl.config, rtl.map, mem, alloc, decodeData(seed, 3, 20, 24, 20), 'interrupt', lane),
+          prepareGemv(rtl.config, rtl.map, mem, alloc, randomGemv(rtl.config, rng, 40, 64, false), 'interrupt'),
+          // Its stripes read while the previous GEMV runs; three passes, y merged across them.
+          prepareGemv(rtl.config, rtl.map, mem, alloc, randomGemv(rtl.config, rng, 401, 64, true), 'interrupt'),
+        ];
+      });
+      expect(r.problems).toEqual([]);
+      expect(r.out.jobs.map((j) => j.status & 0xff)).toEqual([0, 0, 0, ERROR.overlap, 0, 0, 0]);
+    }, 600_000);
+  }
+
+  // Back-to-back GEMV jobs under a fixed 40-cycle read latency: with the next job's x read
+  // while this one runs, a job follows the previous one's ap_done within the bare array's
+  // cycles plus the last write's response and a few cycles of handover. (Four passes: the host
+  // needs about 250 cycles to write a job's 48 argument words, so a job must run longer.)
+  it('verilator, 512-bit: four queued GEMV jobs, 40-cycle read latency: each ap_done at most 12 cycles more than the bare array after the previous', async () => {
+    const lat40: SlaveProfile = { ...ONE_CYCLE, latMin: 40, latMax: 40 };
+    const r = await run(small(512, 'chain'), 'verilator', 23, lat40, (alloc, mem, rtl) => Array.from({ length: 4 }, (_, i) => prepareGemv(rtl.config, rtl.map, mem, alloc, randomGemv(rtl.config, makeRng(70 + i), 600, 256, false), 'interrupt')));
+    expect(r.problems).toEqual([]);
+    const gaps = r.out.jobs.slice(1).map((j, i) => j.doneCycle - r.out.jobs[i]!.doneCycle - r.jobs[i + 1]!.arrayCycles);
+    console.log(`kernel chain GEMV M=600 N=256, 40-cycle reads: ap_done to ap_done minus the bare array (${r.jobs[0]!.arrayCycles}): ${gaps.join(', ')} cycles`);
+    for (const g of gaps) expect(g).toBeLessThanOrEqual(12);
   }, 600_000);
 });
