@@ -65,6 +65,7 @@ describe('kernel hand-off (checked without Vivado)', () => {
         [['--data-bits', '128'], /kernel: --data-bits 128 is not supported: accepted 256 or 512/],
         [['--rope-pairing', 'spiral'], /kernel: --rope-pairing 'spiral' is not supported: accepted half or interleaved/],
         [['--rope-base', '1'], /kernel: --rope-base 1 is out of range: accepted decimal numbers > 1 and <= 1e9/],
+        [['--control', 'ap_ctrl_none'], /kernel: --control 'ap_ctrl_none' is not supported: accepted hs or chain/],
       ] as const) {
         const r = runScript('kernel.ts', [...args, '--out', path.join(out, 'x')]);
         expect(r.code, args.join(' ')).toBe(2);
@@ -75,6 +76,10 @@ describe('kernel hand-off (checked without Vivado)', () => {
       const other = runScript('kernel.ts', ['--data-bits', '256', '--rope-pairing', 'interleaved', '--rope-base', '500000', '--out', out]);
       expect(other.code, other.stderr).toBe(0);
       expect(readdirSync(out).sort()).toEqual([config.name, `${config.name}_b500000_ri`].sort());
+      // ap_ctrl_chain: its own kernel, and kernel.xml says so.
+      const chained = runScript('kernel.ts', ['--data-bits', '256', '--control', 'chain', '--out', out]);
+      expect(chained.code, chained.stderr).toBe(0);
+      expect(readFileSync(path.join(out, `${config.name}_chain`, 'kernel.xml'), 'utf8')).toContain('hwControlProtocol="ap_ctrl_chain"');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -39,7 +39,7 @@ export function kernelXml(c: KernelConfig, map: RegMap): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<root versionMajor="1" versionMinor="6">',
-    `  <kernel name="${c.name}" language="ip_c" vlnv="swiftkv:kernel:${c.name}:1.0" attributes="" preferredWorkGroupSizeMultiple="0" workGroupSize="1" interrupt="true" hwControlProtocol="ap_ctrl_hs">`,
+    `  <kernel name="${c.name}" language="ip_c" vlnv="swiftkv:kernel:${c.name}:1.0" attributes="" preferredWorkGroupSizeMultiple="0" workGroupSize="1" interrupt="true" hwControlProtocol="ap_ctrl_${c.control}">`,
     '    <ports>',
     ...ports,
     '    </ports>',

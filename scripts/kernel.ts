@@ -1,7 +1,8 @@
 /**
  * `node --import tsx scripts/kernel.ts [options]`: generates the Alveo kernel around the
  * SwiftKV-MHA top into <out>/<kernel name>/: the Verilog, kernel.xml, package_xo.tcl,
- * synth_ooc.tcl, manifest.json; checks the hand-off (flow/kernel-handoff.ts) before writing.
+ * connectivity.cfg, synth_ooc.tcl, manifest.json; checks the hand-off (flow/kernel-handoff.ts)
+ * before writing.
  */
 import { emitDesign } from '../hdl/index.ts';
 import { DesignFolderError, writeDesign } from '../hdl/artifacts.ts';
@@ -23,6 +24,7 @@ const HELP = `usage: ${INVOCATION} [options]
   --data-bits W      AXI data width of every master: 256 or 512 (default 512)
   --rope-base B      RoPE frequency base of the decode step (default 10000; > 1, <= 1e9)
   --rope-pairing P   RoPE pairs: half (LLaMA: x[i], x[i + d/2]) or interleaved (x[2i], x[2i+1]) (default half)
+  --control C        hs (ap_ctrl_hs: one job at a time) or chain (ap_ctrl_chain: the next job queued while one runs) (default hs)
   --period NS        clock period for synth_ooc.tcl in ns (default 3.333: an assumed 300 MHz, not an estimate)
   --out DIR          output folder (default out)`;
 
@@ -36,7 +38,7 @@ function int(flag: string, text: string | undefined, dflt: number, lo: number, h
 async function main(): Promise<void> {
   const o = parseCommandLine(TOOL, process.argv.slice(2), {
     heads: 'string', pe: 'string', 'head-dim': 'string', 'max-heads': 'string', 'max-context': 'string',
-    'gemv-max-cols': 'string', 'data-bits': 'string', 'rope-base': 'string', 'rope-pairing': 'string', period: 'string', out: 'string', help: 'boolean',
+    'gemv-max-cols': 'string', 'data-bits': 'string', 'rope-base': 'string', 'rope-pairing': 'string', control: 'string', period: 'string', out: 'string', help: 'boolean',
   }, INVOCATION);
   if (o.help) {
     console.log(HELP);
@@ -56,6 +58,8 @@ async function main(): Promise<void> {
   if (!(base > 1 && base <= 1e9)) throw new UsageError(`--rope-base ${shown(baseText)} is out of range: accepted decimal numbers > 1 and <= 1e9`);
   const pairing = o['rope-pairing'] ?? 'half';
   if (pairing !== 'half' && pairing !== 'interleaved') throw new UsageError(`--rope-pairing ${shown(pairing)} is not supported: accepted half or interleaved`);
+  const control = o.control ?? 'hs';
+  if (control !== 'hs' && control !== 'chain') throw new UsageError(`--control ${shown(control)} is not supported: accepted hs or chain`);
   const periodText = o.period ?? '3.333';
   const period = /^\d+(\.\d+)?$/.test(periodText) ? Number(periodText) : NaN;
   if (!(period >= 1 && period <= 100)) throw new UsageError(`--period ${shown(periodText)} is out of range: accepted decimal nanoseconds 1..100`);
@@ -63,7 +67,7 @@ async function main(): Promise<void> {
   await checkOutputFolder('out', out);
   let config;
   try {
-    config = resolveKernel({ mha: { lane: { headDim, pe, maxContext }, heads, maxHeads, gemv: { group: 32, maxCols } }, dataBits: dataBits as DataBits, rope: { base, pairing } });
+    config = resolveKernel({ mha: { lane: { headDim, pe, maxContext }, heads, maxHeads, gemv: { group: 32, maxCols } }, dataBits: dataBits as DataBits, rope: { base, pairing }, control });
   } catch (e) {
     if (e instanceof RangeError) throw new UsageError(e.message);
     throw e;

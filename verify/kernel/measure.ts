@@ -5,7 +5,8 @@
  * H = 2, P = 4, d = 16: attention at L 512..2048 and the decode step (RoPE, the append, L + 1
  * tokens) over the same caches, at 256 and 512 bits under the HBM-like and stormy profiles;
  * GEMV at N 1024 and 2048 at 512 bits (HBM-like, memory seeds 1..8 and their mean; and a
- * one-cycle memory, which leaves only the kernel's own pipeline). Then H = 2, P = 16, d = 128 (the default
+ * one-cycle memory, which leaves only the kernel's own pipeline); the same GEMV jobs queued four
+ * at a time through the ap_ctrl_chain kernel (each job's ap_done after the previous one's). Then H = 2, P = 16, d = 128 (the default
  * lane) at 512 bits: attention and decode at L = 512, one and two heads per lane. Every run is
  * also checked (bit-exact, protocol, writes only in outputs); a problem is printed beside it.
  */
@@ -13,7 +14,7 @@ import { Q } from '../../hdl/fixed.ts';
 import { makeRng } from '../rng.ts';
 import { makeJob, formatInfoOf } from '../swiftkv/stimulus.ts';
 import { buildKernelRtl, runKernelRtl, HBM, STORMY, ONE_CYCLE, type SlaveProfile } from './kernel.rtl.ts';
-import { Allocator, prepareAttention, prepareDecode, prepareGemv, randomGemv, programOf, runProblems, newMemory, type PreparedJob } from './jobs.ts';
+import { Allocator, prepareAttention, prepareDecode, prepareGemv, randomGemv, programOf, chainProgramOf, runProblems, newMemory, type PreparedJob } from './jobs.ts';
 import type { KernelParams } from '../../generators/kernel/config.ts';
 import type { KernelRtl } from './kernel.rtl.ts';
 
@@ -87,6 +88,37 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * Four one-pass GEMV jobs queued through the ap_ctrl_chain kernel, HBM-like memory seeds 1..8:
+ * cycles per job from ap_done to ap_done (the first job's from its ap_start write), against
+ * the bare array's.
+ */
+async function chainGemv(): Promise<void> {
+  const params: KernelParams = { mha: { lane, heads: 2, maxHeads: 8, gemv: { group: 32, maxCols: 2048 } }, dataBits: 512, control: 'chain' };
+  const rtl = await buildKernelRtl(params, 'verilator', MEM * 2);
+  console.log('| queued GEMV (ap_ctrl_chain), 4 jobs, HBM-like | first job | later jobs, ap_done to ap_done | bare array | later jobs: mean ratio (worst) | checks |');
+  console.log('|---|---|---|---|---|---|');
+  for (const [M, N] of [[150, 1024], [150, 2048]] as const) {
+    const later: number[] = [];
+    const firsts: number[] = [];
+    let bare = 0;
+    const problems: string[] = [];
+    for (let seed = 1; seed <= GEMV_SEEDS; seed++) {
+      const mem = newMemory(rtl.config, MEM * 2);
+      const alloc = new Allocator(rtl.config, makeRng(1));
+      const jobs = Array.from({ length: 4 }, (_, i) => prepareGemv(rtl.config, rtl.map, mem, alloc, randomGemv(rtl.config, makeRng(10 + i), M, N, false), 'interrupt'));
+      const { out } = await runKernelRtl(rtl, mem, chainProgramOf(rtl.map, jobs), jobs.map((j) => j.host.wait), { seed, profile: HBM });
+      problems.push(...runProblems(jobs, out, mem, true));
+      bare = jobs[0]!.arrayCycles;
+      if (out.jobs.length < 4) continue;
+      firsts.push(out.jobs[0]!.doneCycle - out.jobs[0]!.startCycle);
+      for (let i = 1; i < 4; i++) later.push(out.jobs[i]!.doneCycle - out.jobs[i - 1]!.doneCycle);
+    }
+    const mean = later.reduce((a, b) => a + b, 0) / later.length;
+    console.log(`| M ${M}, N ${N} INT8 (one pass) | ${Math.min(...firsts)}..${Math.max(...firsts)} | ${Math.min(...later)}..${Math.max(...later)} (mean ${mean.toFixed(1)}) | ${bare} | ${(mean / bare).toFixed(4)} (${(Math.max(...later) / bare).toFixed(4)}) | ${problems.length === 0 ? 'clean, bit-exact' : problems.slice(0, 2).join('; ')} |`);
+  }
+}
+
 async function main128(): Promise<void> {
   const rtl = await buildKernelRtl({ mha: { lane: lane128, heads: 2, maxHeads: 8, gemv: { group: 32, maxCols: 2048 } }, dataBits: 512 }, 'verilator', MEM128);
   for (const nHeads of [2, 4]) {
@@ -94,7 +126,7 @@ async function main128(): Promise<void> {
   }
 }
 
-main().then(() => (process.argv.includes('--gemv-only') ? undefined : main128())).catch((e: unknown) => {
+main().then(() => chainGemv()).then(() => (process.argv.includes('--gemv-only') ? undefined : main128())).catch((e: unknown) => {
   console.error(e);
   process.exit(1);
 });
