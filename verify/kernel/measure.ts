@@ -9,7 +9,10 @@
  * at a time through the ap_ctrl_chain kernel (each job's ap_done after the previous one's). Then H = 2, P = 16, d = 128 (the default
  * lane) at 512 bits: attention and decode at L = 512, one and two heads per lane. Every run is
  * also checked (bit-exact, protocol, writes only in outputs); a problem is printed beside it.
+ * The rows and the issue's goals against them go to out/kernel-measure/report.json.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
 import { Q } from '../../hdl/fixed.ts';
 import { makeRng } from '../rng.ts';
 import { makeJob, formatInfoOf } from '../swiftkv/stimulus.ts';
@@ -26,6 +29,23 @@ const MEM128 = 1 << 23;
 /** GEMV rows: HBM-like memory seeds per job (each draws other latencies). */
 const GEMV_SEEDS = 8;
 
+const Row = z.object({
+  job: z.string().min(1),
+  /** Kernel cycles (queued rows: the mean from ap_done to ap_done), bare-array cycles, ratio. */
+  kernelCycles: z.number().finite().positive(),
+  bareCycles: z.number().int().positive(),
+  ratio: z.number().finite().positive(),
+  /** Queued and seed-mean rows: the worst ratio. */
+  worst: z.number().finite().positive().optional(),
+  clean: z.boolean(),
+});
+const Report = z.object({
+  command: z.string(),
+  rows: z.array(Row),
+  goals: z.array(z.object({ goal: z.string(), figure: z.number().finite().positive(), met: z.boolean() })),
+});
+const rows: z.infer<typeof Row>[] = [];
+
 /** Runs one job, prints its row and returns its ratio (undefined when the job did not finish). */
 async function measure(rtl: KernelRtl, label: string, profile: SlaveProfile, make: (mem: ReturnType<typeof newMemory>, alloc: Allocator) => PreparedJob, memBytes = MEM, seed = 2): Promise<number | undefined> {
   const mem = newMemory(rtl.config, memBytes);
@@ -39,6 +59,7 @@ async function measure(rtl: KernelRtl, label: string, profile: SlaveProfile, mak
   }
   const cycles = j.doneCycle - j.startCycle;
   console.log(`| ${label} | ${cycles} | ${job.arrayCycles} | ${(cycles / job.arrayCycles).toFixed(4)} | ${problems.length === 0 ? 'clean, bit-exact' : problems.slice(0, 2).join('; ')} |`);
+  rows.push({ job: label, kernelCycles: cycles, bareCycles: job.arrayCycles, ratio: cycles / job.arrayCycles, clean: problems.length === 0 });
   return cycles / job.arrayCycles;
 }
 
@@ -80,7 +101,12 @@ async function main(): Promise<void> {
           const r = await measure(rtl, `${label}, HBM-like, memory seed ${seed}`, HBM, gemv, MEM, seed);
           if (r !== undefined) ratios.push(r);
         }
-        if (ratios.length > 0) console.log(`| ${label}, HBM-like: mean of ${ratios.length} seeds | | | ${(ratios.reduce((a, b) => a + b) / ratios.length).toFixed(4)} (worst ${Math.max(...ratios).toFixed(4)}) | |`);
+        if (ratios.length > 0) {
+          const mean = ratios.reduce((a, b) => a + b) / ratios.length;
+          console.log(`| ${label}, HBM-like: mean of ${ratios.length} seeds | | | ${mean.toFixed(4)} (worst ${Math.max(...ratios).toFixed(4)}) | |`);
+          const bare = rows[rows.length - 1]!.bareCycles;
+          rows.push({ job: `${label}, HBM-like: mean of ${ratios.length} seeds`, kernelCycles: mean * bare, bareCycles: bare, ratio: mean, worst: Math.max(...ratios), clean: rows.slice(-ratios.length).every((r) => r.clean) });
+        }
         // A one-cycle memory leaves only the kernel's own pipeline.
         await measure(rtl, `${label}, one-cycle memory`, ONE_CYCLE, gemv);
       }
@@ -115,6 +141,7 @@ async function chainGemv(): Promise<void> {
       for (let i = 1; i < 4; i++) later.push(out.jobs[i]!.doneCycle - out.jobs[i - 1]!.doneCycle);
     }
     const mean = later.reduce((a, b) => a + b, 0) / later.length;
+    rows.push({ job: `queued GEMV (ap_ctrl_chain), HBM-like, M ${M}, N ${N} INT8, ap_done to ap_done, mean of ${later.length}`, kernelCycles: mean, bareCycles: bare, ratio: mean / bare, worst: Math.max(...later) / bare, clean: problems.length === 0 });
     console.log(`| M ${M}, N ${N} INT8 (one pass) | ${Math.min(...firsts)}..${Math.max(...firsts)} | ${Math.min(...later)}..${Math.max(...later)} (mean ${mean.toFixed(1)}) | ${bare} | ${(mean / bare).toFixed(4)} (${(Math.max(...later) / bare).toFixed(4)}) | ${problems.length === 0 ? 'clean, bit-exact' : problems.slice(0, 2).join('; ')} |`);
   }
 }
@@ -126,7 +153,22 @@ async function main128(): Promise<void> {
   }
 }
 
-main().then(() => chainGemv()).then(() => (process.argv.includes('--gemv-only') ? undefined : main128())).catch((e: unknown) => {
+/** The issue's goals against the rows measured (the worst row of each). */
+function writeReport(): void {
+  const worst = (pick: (r: z.infer<typeof Row>) => boolean): number => Math.max(...rows.filter(pick).map((r) => r.worst ?? r.ratio));
+  const goals = [
+    { goal: 'decode step through the kernel within 1.05x of the bare array from L = 512, HBM-like memory (worst row)', figure: worst((r) => r.job.startsWith('decode') && r.job.includes('HBM-like')) },
+    { goal: 'queued GEMV jobs (ap_ctrl_chain) within 1.05x of the bare array for N >= 1024, HBM-like memory (worst interval)', figure: worst((r) => r.job.startsWith('queued GEMV')) },
+    { goal: 'single GEMV jobs (ap_ctrl_hs) within 1.05x of the bare array for N >= 1024, HBM-like memory (worst seed mean)', figure: Math.max(...rows.filter((r) => r.job.includes('mean of')).map((r) => r.ratio)) },
+  ].filter((g) => Number.isFinite(g.figure)).map((g) => ({ ...g, met: g.figure <= 1.05 }));
+  const report = Report.parse({ command: `node --import tsx verify/kernel/measure.ts ${process.argv.slice(2).join(' ')}`.trim(), rows, goals });
+  mkdirSync('out/kernel-measure', { recursive: true });
+  writeFileSync('out/kernel-measure/report.json', `${JSON.stringify(report, null, 2)}\n`);
+  for (const g of report.goals) console.log(`goal: ${g.goal}: ${g.figure.toFixed(4)}x, ${g.met ? 'met' : 'not met'}`);
+  console.log('wrote out/kernel-measure/report.json');
+}
+
+main().then(() => chainGemv()).then(() => (process.argv.includes('--gemv-only') ? undefined : main128())).then(writeReport).catch((e: unknown) => {
   console.error(e);
   process.exit(1);
 });
