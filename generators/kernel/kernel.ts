@@ -163,15 +163,16 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   const checkDecode = m.reg('check_is_decode', u(1), { domain: cd, reset: 0 });
   const isGemv = m.reg('is_gemv', u(1), { domain: cd, reset: 0 });
   const isDecode = m.reg('is_decode', u(1), { domain: cd, reset: 0 });
-  // An argument as the running job sees it: with ap_ctrl_chain a copy taken at the handover
-  // (the registers may hold the next job's by then); with ap_ctrl_hs the register itself.
-  // Values used in the handover cycle itself come from the registers (`arg`).
-  const held = (name: string): Signal => {
-    if (!chain) return arg(name);
-    const r = m.reg(`held_${name}`, u(arg(name).width), { domain: cd, reset: 0 });
-    m.when(handover, () => r.set(arg(name)));
+  // A value of the checked job as the running job sees it: with ap_ctrl_chain a copy taken at
+  // the handover (the check stage may hold the next job's by then); with ap_ctrl_hs the value
+  // itself. Values used in the handover cycle itself come from the check stage (`arg`).
+  const holdAtHandover = (value: Signal, name: string): Signal => {
+    if (!chain) return value;
+    const r = m.reg(name, u(value.width), { domain: cd, reset: 0 });
+    m.when(handover, () => r.set(value));
     return r;
   };
+  const held = (name: string): Signal => holdAtHandover(arg(name), `held_${name}`);
   const nHeadsA = arg('n_heads');
   const lenA = arg('len');
   const capA = arg('cap');
@@ -246,14 +247,8 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   // A weight stripe's and a scale stripe's words (the checked job's; held for the running one).
   const wWordsA = m.reg('w_words', u(32), { domain: cd, reset: 0 });
   const sWordsA = m.reg('s_words', u(32), { domain: cd, reset: 0 });
-  const heldWords = (r: Signal, name: string): Signal => {
-    if (!chain) return r;
-    const h = m.reg(name, u(32), { domain: cd, reset: 0 });
-    m.when(handover, () => h.set(r));
-    return h;
-  };
-  const wWords = heldWords(wWordsA, 'held_w_words');
-  const sWords = heldWords(sWordsA, 'held_s_words');
+  const wWords = holdAtHandover(wWordsA, 'held_w_words');
+  const sWords = holdAtHandover(sWordsA, 'held_s_words');
   m.when(accept, () => {
     hBase.set(0);
     rowsLeft.set(rowsA.trunc(16).zext(18));
@@ -477,6 +472,17 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
   // g<k>: per head of lane k mod H its K (k < H) or V (H <= k < 2H) cache tokens; GEMV w and s
   // stripes, one command each.
   const wordsPerHead = m.wire('cache_words_per_head', len.shl(log2(c.vecWords)).trunc(32));
+  // ap_ctrl_chain: a checked GEMV job's stripe commands go out while a GEMV job runs, once that
+  // job's own are out (its words come first in the same FIFO and its array takes exactly
+  // them); not while an attention or decode job runs (these clients carry its caches). Each
+  // goes once (`sent`), or at the handover as usual if it could not.
+  const stripesEarly = chain ? m.wire('stripes_early_ok', checkedOk.and(checkGemv).and(isGemv).and(job.isAny('RUN', 'FINISH', 'DONE'))) : lit(0, u(1));
+  const earlyCommand = (name: string, pending: Signal, client: ReadClient): { fire: Expr; sent: Expr } => {
+    const sent = m.reg(`${name}_cmd_early_sent`, u(1), { domain: cd, reset: 0 });
+    const fire = m.wire(`${name}_cmd_early`, stripesEarly.and(sent.not()).and(pending.not()).and(client.cmdReady));
+    m.when(accept, () => sent.set(0)).elsewhen(fire, () => sent.set(1));
+    return { fire, sent };
+  };
   for (let k = 0; k < c.NG; k++) {
     const rc = g(k);
     const wPend = pend(`w${k}_cmd_pending`);
@@ -485,24 +491,13 @@ export function buildKernel(c: KernelConfig): { module: Module; map: RegMap } {
     const cacheName = k < c.H ? `k${k}` : `v${k - c.H}`;
     const kvAddr = isCache ? m.reg(`${cacheName}_addr`, u(A), { domain: cd, reset: null }) : undefined;
     const kvHead = isCache ? m.reg(`${cacheName}_head`, u(33), { domain: cd, reset: 0 }) : undefined;
-    // ap_ctrl_chain: a checked GEMV job's stripe commands go out while a GEMV job runs, once that
-    // job's own are out (its words come first in the same FIFO and its array takes exactly
-    // them); not while an attention or decode job runs (these clients carry its caches).
-    let wEarly: Expr = lit(0, u(1));
-    let sEarly: Expr = lit(0, u(1));
-    let wSent: Expr = lit(0, u(1));
-    let sSent: Expr = lit(0, u(1));
-    if (chain && sPend) {
-      const mayEarly = checkedOk.and(checkGemv).and(isGemv).and(job.isAny('RUN', 'FINISH', 'DONE'));
-      const sentW = m.reg(`w${k}_cmd_early_sent`, u(1), { domain: cd, reset: 0 });
-      const sentS = m.reg(`s${k}_cmd_early_sent`, u(1), { domain: cd, reset: 0 });
-      wEarly = m.wire(`w${k}_cmd_early`, mayEarly.and(sentW.not()).and(wPend.not()).and(rc[0]!.cmdReady));
-      sEarly = m.wire(`s${k}_cmd_early`, mayEarly.and(sentS.not()).and(sPend.not()).and(rc[1]!.cmdReady));
-      m.when(accept, () => sentW.set(0)).elsewhen(wEarly, () => sentW.set(1));
-      m.when(accept, () => sentS.set(0)).elsewhen(sEarly, () => sentS.set(1));
-      wSent = sentW;
-      sSent = sentS;
-    }
+    const none = { fire: lit(0, u(1)), sent: lit(0, u(1)) };
+    const wEarlyCmd = chain && sPend ? earlyCommand(`w${k}`, wPend, rc[0]!) : none;
+    const sEarlyCmd = chain && sPend ? earlyCommand(`s${k}`, sPend, rc[1]!) : none;
+    const wEarly = wEarlyCmd.fire;
+    const sEarly = sEarlyCmd.fire;
+    const wSent = wEarlyCmd.sent;
+    const sSent = sEarlyCmd.sent;
     m.when(enter, () => {
       wPend.set(k < c.Wb ? checkGemv.and(wSent.not()) : lit(0, u(1)));
       if (sPend) sPend.set(checkGemv.and(sSent.not()));
