@@ -14,9 +14,8 @@
  * item is taken when AW is free and the FIFO has room, so one write per cycle goes out even to a
  * slave that raises wready only once it holds the address. `bready` is always high.
  *
- * `idle`: no command left, no read in flight, every write answered; `writes_idle`: every write
- * answered (a job ends on it: its reads are all in once the array is done, and the next job's
- * reads may already run). `resp_error` (sticky
+ * `writes_idle`: every write answered (a job ends on it: its reads are all in once the array
+ * is done, and the next job's reads may already run). `resp_error` (sticky
  * until `clear`): a response other than OKAY, or RLAST where the burst's length does not put it.
  */
 import { Module, u, clog2, lit, mux, type Expr, type Signal } from '../../hdl/index.ts';
@@ -109,7 +108,6 @@ export function buildAxiMaster(spec: AxiMasterSpec): Module {
   const arId = m.reg('ar_id', u(ids), { domain: cd, reset: null });
   const arFree = arValid.not().or(P('arready'));
   const rFire = P('rvalid');
-  const readBusy: Expr[] = [];
   const canIssue: Expr[] = [];
   const issueLen: Expr[] = [];
   const rrR = m.reg('rd_turn', u(ids), { domain: cd, reset: 0 });
@@ -129,7 +127,6 @@ export function buildAxiMaster(spec: AxiMasterSpec): Module {
     const left = m.reg(`rc${i}_left`, wordsT, { domain: cd, reset: 0 });
     const cw = clog2(c.depth + 1);
     const credit = m.reg(`rc${i}_credit`, u(cw), { domain: cd, reset: c.depth });
-    const inflight = m.reg(`rc${i}_inflight`, u(cw), { domain: cd, reset: 0 });
     cmd.ready.set(left.eq(0));
     const len = m.wire(`rc${i}_burst`, burstLen(left, addr, c.burst));
     issueLen.push(len);
@@ -152,8 +149,6 @@ export function buildAxiMaster(spec: AxiMasterSpec): Module {
     // credit: words the FIFO can still take beyond those held and those requested.
     const granted = mux(grant, len.resize(cw), lit(0, u(cw)));
     credit.set(credit.add(pop).sub(granted).trunc(cw));
-    inflight.set(inflight.add(granted).sub(push).trunc(cw));
-    readBusy.push(left.ne(0).or(inflight.ne(0)));
     // rlast must close each burst of this ID where its length says: lengths wait in a queue.
     // At most `depth` bursts are in flight (each holds at least one word of credit).
     const lengths = m.instance(`u_rc${i}_lengths`, buildFifo(9, c.depth), { push_valid: grant, push_data: len.resize(9), pop_ready: push.and(P('rlast')) }, { domain: cd });
@@ -276,8 +271,6 @@ export function buildAxiMaster(spec: AxiMasterSpec): Module {
   const badLast = lastErrors.reduce<Expr>((a, b) => a.or(b), lit(0, u(1)));
   m.when(clear, () => respError.set(0)).elsewhen(badResponse.or(badLast), () => respError.set(1));
   m.output('resp_error', u(1), 'sticky until clear: a response other than OKAY, a BID other than 0, or RLAST out of place').set(respError);
-  const busy = [...readBusy, writesBusy, arValid].reduce((a, b) => a.or(b));
-  m.output('idle', u(1), 'no command left, no read in flight, every write answered').set(busy.not());
   m.output('writes_idle', u(1), 'every write item taken has been answered').set(writesBusy.not());
   cache.set(key, m);
   return m;
