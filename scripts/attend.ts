@@ -38,6 +38,7 @@ import type { LaneFormats, Rescale } from '../generators/swiftkv/numerics.ts';
 import { makeTempDir, removeTempDir } from '../sim/tempdir.ts';
 import {
   UsageError,
+  requiredFlag,
   checkInputFile,
   checkOutputFile,
   choiceFlag,
@@ -70,10 +71,10 @@ const OPTIONS = {
 } as const;
 
 const Args = z.object({
-  q: z.string({ error: '--q <file.npy> is required' }),
-  k: z.string({ error: '--k <file.npy> is required' }),
-  v: z.string({ error: '--v <file.npy> is required' }),
-  out: z.string({ error: '--out <file.npy> is required' }),
+  q: requiredFlag('q', '<file.npy>'),
+  k: requiredFlag('k', '<file.npy>'),
+  v: requiredFlag('v', '<file.npy>'),
+  out: requiredFlag('out', '<file.npy>'),
   pe: decimalFlag('pe', `integers ${GEN_PARAMS.pe.min}..${GEN_PARAMS.pe.max}`).optional(),
   sim: choiceFlag('sim', ['verilator', 'icarus']).default('verilator'),
   rescale: choiceFlag('rescale', GEN_PARAMS.rescale.choices as readonly [Rescale, ...Rescale[]]).default(GEN_PARAMS.rescale.default),

@@ -89,6 +89,11 @@ export function decimalFlag(flag: string, accepted: string): z.ZodType<number, s
   });
 }
 
+/** zod: a flag that must be given (its value, e.g. `<file.npy>`, named in the message). */
+export function requiredFlag(flag: string, value: string): z.ZodString {
+  return z.string({ error: `--${flag} ${value} is required` });
+}
+
 /** zod: a flag's text as one of `choices`. */
 export function choiceFlag<const C extends readonly [string, ...string[]]>(flag: string, choices: C): z.ZodType<C[number], string> {
   return z.string().refine((t): t is C[number] => (choices as readonly string[]).includes(t), {

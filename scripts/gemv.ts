@@ -19,7 +19,7 @@ import { readNpy, writeNpy, type NpyArray } from '../testbenches/npy.ts';
 import { gemvReference } from '../generators/kernel/layout.ts';
 import { gemvOnKernel } from '../verify/kernel/gemv.ts';
 import { makeTempDir, removeTempDir } from '../sim/tempdir.ts';
-import { UsageError, checkInputFile, checkOutputFile, choiceFlag, decimalFlag, parseCommandLine, validateFlags, runCli, userPath } from './cli.ts';
+import { UsageError, requiredFlag, checkInputFile, checkOutputFile, choiceFlag, decimalFlag, parseCommandLine, validateFlags, runCli, userPath } from './cli.ts';
 
 const TOOL = 'gemv';
 
@@ -38,10 +38,10 @@ const OPTIONS = {
 } as const;
 
 const Args = z.object({
-  w: z.string({ error: '--w <file.npy> is required' }),
-  x: z.string({ error: '--x <file.npy> is required' }),
-  scales: z.string({ error: '--scales <file.npy> is required' }),
-  out: z.string({ error: '--out <file.npy> is required' }),
+  w: requiredFlag('w', '<file.npy>'),
+  x: requiredFlag('x', '<file.npy>'),
+  scales: requiredFlag('scales', '<file.npy>'),
+  out: requiredFlag('out', '<file.npy>'),
   int4: z.boolean().default(false),
   heads: decimalFlag('heads', 'integers 1..8').default(2),
   pe: decimalFlag('pe', 'integers 1, 2, 4, 8, 16').default(4),
